@@ -1,0 +1,393 @@
+"""DockerSandbox: one container per episode, one persistent bash per container.
+
+The container's main process (under docker's tiny init) is a small bash *supervisor* that
+only waits for signals: SIGUSR2 kills every descendant of the agent's shell (a timed-out
+command), SIGUSR1 kills every process but itself (a stuck shell, a fork bomb). Both use
+bash builtins only, so they work even when a fork bomb has used up the pids limit and
+``docker exec`` could not start a process. The host sends them with ``container.kill``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import os
+import posixpath
+import socket
+import tarfile
+import threading
+import time
+import uuid
+import weakref
+from typing import Any
+
+from agentgym.errors import SandboxClosedError, SandboxError, SandboxStartError
+from agentgym.sandbox._client import docker_client
+from agentgym.sandbox.base import SandboxConfig, shell_quote
+from agentgym.sandbox.shell import DockerExecTransport, ShellSession
+from agentgym.types import ExecResult
+
+LABEL = "agentgym.managed"
+RUN_ID = uuid.uuid4().hex[:12]
+STATE_DIR = "/run/agentgym"
+
+# Runs as the container's main process. Builtins only inside the traps.
+SUPERVISOR = r"""
+kill_tree() {
+  local root line rest pid ppid s round
+  read -r root < /run/agentgym/shell.pid 2>/dev/null || return 0
+  for round in 1 2 3 4 5 6; do
+    local -A kids=()
+    for s in /proc/[0-9]*/stat; do
+      read -r line < "$s" 2>/dev/null || continue
+      pid=${line%% *}; rest=${line##*) }; rest=${rest#* }; ppid=${rest%% *}
+      kids[$ppid]+=" $pid"
+    done
+    local queue=(${kids[$root]}) victims=() p
+    while ((${#queue[@]})); do
+      p=${queue[0]}; queue=("${queue[@]:1}")
+      victims+=("$p"); queue+=(${kids[$p]})
+    done
+    ((${#victims[@]})) || return 0
+    kill -9 "${victims[@]}" 2>/dev/null
+  done
+}
+kill_everything() { local i; for i in 1 2 3 4 5 6 7 8; do kill -9 -1 2>/dev/null; done; }
+trap kill_tree USR2
+trap kill_everything USR1
+trap 'exit 0' TERM
+mkdir -p /run/agentgym
+while :; do
+  sleep 86400 & s=$!
+  wait $s
+  kill $s 2>/dev/null
+done
+"""
+
+_live: weakref.WeakSet[DockerSandbox] = weakref.WeakSet()
+_live_lock = threading.Lock()
+_gc_done = threading.Event()
+
+
+def _process_start_time(pid: int) -> str:
+    """The kernel's start time of ``pid`` (guards against pid reuse), '' if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        return stat[stat.rfind(b")") + 2 :].split()[19].decode()
+    except (OSError, IndexError):
+        return ""
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as fh:
+            return fh.read().strip()
+    except OSError:
+        return ""
+
+
+def owner_labels() -> dict[str, str]:
+    pid = os.getpid()
+    return {
+        LABEL: "1",
+        "agentgym.owner_pid": str(pid),
+        "agentgym.owner_start": _process_start_time(pid),
+        "agentgym.owner_host": socket.gethostname(),
+        "agentgym.boot_id": _boot_id(),
+        "agentgym.run_id": RUN_ID,
+        "agentgym.created": f"{time.time():.3f}",
+    }
+
+
+def _owner_alive(labels: dict[str, str]) -> bool:
+    if labels.get("agentgym.owner_host") != socket.gethostname():
+        return True  # another machine's container: never ours to judge
+    if labels.get("agentgym.boot_id") and labels.get("agentgym.boot_id") != _boot_id():
+        return False
+    try:
+        pid = int(labels.get("agentgym.owner_pid", "0"))
+    except ValueError:
+        return False
+    if pid <= 0 or not os.path.exists(f"/proc/{pid}"):
+        return False
+    return _process_start_time(pid) == labels.get("agentgym.owner_start", "")
+
+
+def gc(all_owners: bool = False) -> list[str]:
+    """Remove agentgym containers whose owning process is gone (or all, if asked)."""
+    client = docker_client()
+    removed: list[str] = []
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        labels = container.labels or {}
+        if all_owners or not _owner_alive(labels):
+            try:
+                container.remove(force=True)
+                removed.append(container.name)
+            except Exception:
+                pass
+    return removed
+
+
+def _close_all_live() -> None:
+    with _live_lock:
+        live = list(_live)
+    for sandbox in live:
+        try:
+            sandbox.close()
+        except Exception:
+            pass
+
+
+atexit.register(_close_all_live)
+
+
+class DockerSandbox:
+    """A container with a persistent bash. Limits are on by default (see SandboxLimits)."""
+
+    def __init__(self, config: SandboxConfig | None = None, *, start_shell: bool = True) -> None:
+        self.config = config or SandboxConfig(type="docker")
+        self.limits = self.config.limits
+        self.workdir = self.config.workdir
+        self.state: dict[str, Any] = {}
+        self._client = docker_client()
+        if not _gc_done.is_set():
+            _gc_done.set()
+            try:
+                gc()
+            except Exception:
+                pass
+        self._closed = False
+        self._close_lock = threading.Lock()
+        self.container_restarts = 0
+        self.oom_killed = False
+        self.container = self._create()
+        with _live_lock:
+            _live.add(self)
+        self.session = ShellSession(
+            spawn=self._spawn,
+            kill_tree=lambda _pid: self._signal("SIGUSR2"),
+            kill_all=lambda: self._signal("SIGUSR1"),
+            workdir=self.workdir,
+            init_lines=[f"echo $$ > {STATE_DIR}/shell.pid"],
+        )
+        if start_shell:
+            try:
+                self.session.start()
+            except Exception:
+                self.close()
+                raise
+
+    # -- container ---------------------------------------------------------
+
+    def _create(self) -> Any:
+        import docker.errors
+        from docker.types import Ulimit
+
+        limits = self.limits
+        mem = f"{limits.memory_mb}m"
+        kwargs: dict[str, Any] = {
+            "image": self.config.image,
+            "command": ["bash", "-c", SUPERVISOR],
+            "detach": True,
+            "init": True,
+            "labels": {**owner_labels(), **self.config.labels},
+            "working_dir": self.workdir,
+            "environment": {"LANG": "C.UTF-8", **self.config.env},
+            "mem_limit": mem,
+            "memswap_limit": mem,
+            "nano_cpus": int(limits.cpus * 1e9),
+            "pids_limit": limits.pids,
+            "cap_drop": ["ALL"],
+            "cap_add": ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID"],
+            "security_opt": ["no-new-privileges"],
+            "ulimits": [
+                Ulimit(
+                    name="fsize", soft=limits.file_size_mb << 20, hard=limits.file_size_mb << 20
+                ),
+                Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
+            ],
+            "tmpfs": {"/tmp": f"size={limits.tmpfs_mb}m", STATE_DIR: "size=1m"},
+            "network_mode": "bridge" if limits.network else "none",
+            "volumes": {
+                h: {"bind": c, "mode": "ro"} for h, c in self.config.readonly_mounts.items()
+            },
+            "name": f"agentgym-{RUN_ID}-{uuid.uuid4().hex[:8]}",
+        }
+        if limits.disk_mb is not None:
+            kwargs["storage_opt"] = {"size": f"{limits.disk_mb}M"}
+        try:
+            container = self._client.containers.run(**kwargs)
+        except docker.errors.ImageNotFound as exc:
+            raise SandboxStartError(
+                f"image {self.config.image!r} not found; build it with "
+                "`agentgym image bootstrap` (base) or `agentgym image build DIR`"
+            ) from exc
+        except docker.errors.APIError as exc:
+            if "storage_opt" in kwargs and "storage-opt" in str(exc).lower():
+                raise SandboxStartError(
+                    f"this Docker storage driver cannot limit disk size ({exc}); "
+                    "set limits.disk_mb=None"
+                ) from exc
+            raise SandboxStartError(f"could not start a container: {exc}") from exc
+        return container
+
+    def _spawn(self) -> DockerExecTransport:
+        import docker.errors
+
+        def make() -> DockerExecTransport:
+            return DockerExecTransport(
+                self._client.api,
+                self.container.id,
+                ["bash", "--noprofile", "--norc"],
+                env={"LANG": "C.UTF-8", "HOME": "/root", **self.config.env},
+                workdir="/",
+            )
+
+        try:
+            return make()
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:
+                raise
+        # The container stopped (its init died, e.g. killed for memory): start it again.
+        # Its filesystem is kept; processes and the in-memory /tmp are not.
+        self.container.reload()
+        self.oom_killed = bool(self.container.attrs.get("State", {}).get("OOMKilled"))
+        self.container.start()
+        self.container_restarts += 1
+        return make()
+
+    def _signal(self, sig: str) -> None:
+        self._client.api.kill(self.container.id, signal=sig)
+        time.sleep(0.05)  # let the supervisor's trap run
+
+    # -- Sandbox protocol ---------------------------------------------------
+
+    def _check(self) -> None:
+        if self._closed:
+            raise SandboxClosedError("the sandbox is closed; start a new one")
+
+    def run(self, command: str, timeout: float | None = None) -> ExecResult:
+        self._check()
+        restarts = self.container_restarts
+        result = self.session.run(
+            command,
+            timeout=timeout if timeout is not None else self.limits.command_timeout_s,
+            cap=self.limits.output_cap_bytes,
+            kill_bytes=self.limits.output_kill_bytes,
+        )
+        if self.container_restarts != restarts:
+            why = "it ran out of memory" if self.oom_killed else "its main process died"
+            note = (
+                f"note: the sandbox container had stopped ({why}, limit "
+                f"{self.limits.memory_mb} MB) and was started again: files are kept, "
+                "/tmp and all processes were lost"
+            )
+            result = result.model_copy(
+                update={"note": note + (f"; {result.note}" if result.note else "")}
+            )
+        return result
+
+    def read_file(self, path: str, max_bytes: int | None = None) -> bytes:
+        """Bytes of a file. Goes through the Docker archive API, so any size and content."""
+        self._check()
+        full = path if path.startswith("/") else posixpath.join(self.workdir, path)
+        import docker.errors
+
+        try:
+            stream, stat = self._client.api.get_archive(self.container.id, full)
+        except docker.errors.NotFound as exc:
+            raise FileNotFoundError(f"{path}: no such file in the sandbox") from exc
+        if max_bytes is not None and stat.get("size", 0) > max_bytes * 4 + (1 << 20):
+            pass  # still read: tar must be consumed; the cut happens below
+        buf = io.BytesIO(b"".join(stream))
+        with tarfile.open(fileobj=buf) as tar:
+            member = tar.next()
+            while member is not None and member.issym():
+                raise SandboxError(f"{path} is a symbolic link to {member.linkname}")
+            if member is None or not member.isfile():
+                raise IsADirectoryError(f"{path} is not a regular file")
+            fh = tar.extractfile(member)
+            assert fh is not None
+            return fh.read(max_bytes if max_bytes is not None else -1)
+
+    def write_file(self, path: str, data: bytes | str, mode: int = 0o644) -> None:
+        self._check()
+        payload = data.encode() if isinstance(data, str) else data
+        full = path if path.startswith("/") else posixpath.join(self.workdir, path)
+        parent, name = posixpath.split(full)
+        if parent:
+            self.run(f"mkdir -p {shell_quote(parent)}", timeout=30)
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo(name=name)
+            info.size = len(payload)
+            info.mode = mode
+            info.mtime = int(time.time())
+            tar.addfile(info, io.BytesIO(payload))
+        ok = self._client.api.put_archive(self.container.id, parent or "/", buf.getvalue())
+        if not ok:
+            raise SandboxError(f"could not write {path}")
+
+    def upload(self, host_path: str, sandbox_path: str) -> None:
+        """Copy a host file or folder to ``sandbox_path`` (created if needed)."""
+        self._check()
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            tar.add(host_path, arcname=posixpath.basename(sandbox_path.rstrip("/")) or ".")
+        parent = posixpath.dirname(sandbox_path.rstrip("/")) or "/"
+        self.run(f"mkdir -p {shell_quote(parent)}", timeout=30)
+        if not self._client.api.put_archive(self.container.id, parent, buf.getvalue()):
+            raise SandboxError(f"could not upload {host_path} to {sandbox_path}")
+
+    def download(self, sandbox_path: str, host_path: str) -> None:
+        """Copy a sandbox file or folder to ``host_path``."""
+        self._check()
+        stream, _ = self._client.api.get_archive(self.container.id, sandbox_path)
+        buf = io.BytesIO(b"".join(stream))
+        with tarfile.open(fileobj=buf) as tar:
+            members = tar.getmembers()
+            root = members[0].name.split("/")[0] if members else ""
+            for member in members:
+                rel = member.name[len(root) :].lstrip("/")
+                member.name = rel or "."
+            if len(members) == 1 and members[0].isfile():
+                os.makedirs(os.path.dirname(os.path.abspath(host_path)), exist_ok=True)
+                fh = tar.extractfile(members[0])
+                assert fh is not None
+                with open(host_path, "wb") as out:
+                    out.write(fh.read())
+            else:
+                os.makedirs(host_path, exist_ok=True)
+                tar.extractall(host_path, filter="data")
+
+    def close(self) -> None:
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            self.session.close()
+        finally:
+            try:
+                self.container.remove(force=True)
+            except Exception:
+                pass
+            with _live_lock:
+                _live.discard(self)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> DockerSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass

@@ -1,0 +1,332 @@
+"""The embedded backend: bubblewrap when present, else a process-group sandbox.
+
+Used when no Docker daemon answers, so agentgym's first command runs anywhere. With
+``bwrap`` the shell gets its own user, PID, network, IPC and UTS namespaces, the host's
+/usr read-only, a private /tmp and a private workspace bound at the sandbox's workdir.
+Without bwrap it is only a separate process group in a temp directory with rlimits:
+NOT isolated, and it says so once.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+from agentgym.errors import SandboxClosedError, SandboxError
+from agentgym.sandbox.base import SandboxConfig, is_within, resolve_path
+from agentgym.sandbox.shell import PipeTransport, ShellSession
+from agentgym.types import ExecResult
+
+_warned = threading.Event()
+
+
+def _children_map() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        rest = stat[stat.rfind(b")") + 2 :].split()
+        kids.setdefault(int(rest[1]), []).append(int(entry.name))
+    return kids
+
+
+def descendants(pid: int) -> list[int]:
+    """Host pids of every descendant of ``pid`` (not ``pid`` itself)."""
+    kids = _children_map()
+    out: list[int] = []
+    queue = list(kids.get(pid, []))
+    while queue:
+        p = queue.pop()
+        out.append(p)
+        queue.extend(kids.get(p, []))
+    return out
+
+
+def _kill(pids: list[int]) -> None:
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _host_pid_of(ns_pid: int, candidates: list[int]) -> int | None:
+    """Map a pid seen inside a PID namespace to the host pid, via /proc/PID/status NSpid."""
+    for p in candidates:
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("NSpid:"):
+                        if int(line.split()[-1]) == ns_pid:
+                            return p
+                        break
+        except OSError:
+            continue
+    return None
+
+
+class LocalSandbox:
+    """A persistent bash in bubblewrap (or a bare process group) with a private workspace."""
+
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        workspace: str | None = None,
+        use_bwrap: bool | None = None,
+    ) -> None:
+        self.config = config or SandboxConfig(type="local")
+        self.limits = self.config.limits
+        self.workdir = self.config.workdir
+        self.state: dict[str, Any] = {}
+        self._tmp = tempfile.mkdtemp(prefix="agentgym-local-")
+        self.host_workspace = Path(self._tmp) / "workspace"
+        if workspace is not None:
+            shutil.copytree(workspace, self.host_workspace, symlinks=True)
+        else:
+            self.host_workspace.mkdir()
+        (Path(self._tmp) / "tmp").mkdir()
+        if use_bwrap is None:
+            use_bwrap = shutil.which("bwrap") is not None and _bwrap_works()
+        self.isolated = use_bwrap
+        if not use_bwrap and not _warned.is_set():
+            _warned.set()
+            warnings.warn(
+                "bubblewrap (bwrap) is not available: LocalSandbox runs commands in a plain "
+                "process group with rlimits, NOT isolated from this machine. Install bwrap "
+                "(`apt-get install bubblewrap`) or use Docker for untrusted agents.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        self._outer: PipeTransport | None = None
+        self._closed = False
+        self.session = ShellSession(
+            spawn=self._spawn,
+            kill_tree=self._kill_tree,
+            kill_all=self._kill_all,
+            workdir=self.workdir if use_bwrap else str(self.host_workspace),
+        )
+        self.session.start()
+
+    # -- process plumbing --------------------------------------------------
+
+    def _argv(self) -> list[str]:
+        bash = ["bash", "--noprofile", "--norc"]
+        if not self.isolated:
+            return bash
+        argv = ["bwrap", "--die-with-parent", "--unshare-all", "--new-session"]
+        if self.limits.network:
+            argv.append("--share-net")
+        for path in ("/usr", "/etc", "/opt"):
+            if os.path.isdir(path):
+                argv += ["--ro-bind", path, path]
+        for link in ("bin", "sbin", "lib", "lib64", "lib32"):
+            target = f"/{link}"
+            if os.path.islink(target):
+                argv += ["--symlink", os.readlink(target), target]
+            elif os.path.isdir(target):
+                argv += ["--ro-bind", target, target]
+        argv += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--bind",
+            str(Path(self._tmp) / "tmp"),
+            "/tmp",
+            "--bind",
+            str(self.host_workspace),
+            self.workdir,
+            "--chdir",
+            self.workdir,
+            "--setenv",
+            "HOME",
+            self.workdir,
+            "--setenv",
+            "PATH",
+            "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        ]
+        for host, inside in self.config.readonly_mounts.items():
+            argv += ["--ro-bind", host, inside]
+        return argv + bash
+
+    def _preexec(self) -> None:
+        limits = self.limits
+        mem = limits.memory_mb * 1024 * 1024
+        fsize = limits.file_size_mb * 1024 * 1024
+        for res, value in (
+            (resource.RLIMIT_AS, mem * 2),  # address space, not RSS: leave headroom
+            (resource.RLIMIT_FSIZE, fsize),
+            (resource.RLIMIT_NOFILE, limits.nofile),
+            (resource.RLIMIT_NPROC, limits.pids * 4),
+        ):
+            try:
+                resource.setrlimit(res, (value, value))
+            except (ValueError, OSError):
+                pass
+
+    def _spawn(self) -> PipeTransport:
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+            "HOME": self.workdir if self.isolated else str(self.host_workspace),
+            "LANG": "C.UTF-8",
+            **self.config.env,
+        }
+        transport = PipeTransport(
+            self._argv(), env=env, cwd=str(self.host_workspace), preexec_fn=self._preexec
+        )
+        self._outer = transport
+        return transport
+
+    def _shell_host_pid(self) -> int | None:
+        if self._outer is None or self.session.shell_pid is None:
+            return None
+        if not self.isolated:
+            return self._outer.pid
+        return _host_pid_of(
+            self.session.shell_pid, [self._outer.pid, *descendants(self._outer.pid)]
+        )
+
+    def _kill_tree(self, _ns_pid: int | None) -> None:
+        shell = self._shell_host_pid()
+        if shell is None:
+            return
+        for _ in range(5):
+            victims = descendants(shell)
+            if not victims:
+                return
+            _kill(victims)
+
+    def _kill_all(self) -> None:
+        if self._outer is None:
+            return
+        for _ in range(5):
+            victims = descendants(self._outer.pid)
+            _kill(victims)
+            if not victims:
+                break
+        try:
+            os.killpg(self._outer.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    # -- Sandbox protocol ---------------------------------------------------
+
+    def _check(self) -> None:
+        if self._closed:
+            raise SandboxClosedError("the sandbox is closed; start a new one")
+
+    def run(self, command: str, timeout: float | None = None) -> ExecResult:
+        self._check()
+        return self.session.run(
+            command,
+            timeout=timeout if timeout is not None else self.limits.command_timeout_s,
+            cap=self.limits.output_cap_bytes,
+            kill_bytes=self.limits.output_kill_bytes,
+        )
+
+    def host_path(self, path: str) -> Path:
+        """Where a sandbox path under the workdir lives on the host."""
+        inside = resolve_path(self.workdir, path)
+        if not is_within(self.workdir, inside):
+            raise SandboxError(f"{path} is outside the workspace {self.workdir}")
+        rel = inside[len(self.workdir) :].lstrip("/")
+        return self.host_workspace / rel
+
+    def read_file(self, path: str, max_bytes: int | None = None) -> bytes:
+        self._check()
+        target = self.host_path(path)
+        real = target.resolve()
+        if not is_within(str(self.host_workspace.resolve()), str(real)):
+            raise SandboxError(f"{path} resolves outside the workspace")
+        with open(real, "rb") as fh:
+            return fh.read(max_bytes if max_bytes is not None else -1)
+
+    def write_file(self, path: str, data: bytes | str, mode: int = 0o644) -> None:
+        self._check()
+        target = self.host_path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink():
+            raise SandboxError(f"{path} is a symlink; refusing to write through it")
+        target.write_bytes(data.encode() if isinstance(data, str) else data)
+        os.chmod(target, mode)
+
+    def upload(self, host_path: str, sandbox_path: str) -> None:
+        self._check()
+        target = self.host_path(sandbox_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.isdir(host_path):
+            shutil.copytree(host_path, target, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(host_path, target)
+
+    def download(self, sandbox_path: str, host_path: str) -> None:
+        self._check()
+        source = self.host_path(sandbox_path)
+        if source.is_dir():
+            shutil.copytree(source, host_path, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, host_path)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._kill_all()
+        self.session.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> LocalSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+_bwrap_ok: bool | None = None
+
+
+def _bwrap_works() -> bool:
+    """bwrap can be installed but unusable (no user namespaces): try it once."""
+    global _bwrap_ok
+    if _bwrap_ok is None:
+        import subprocess
+
+        try:
+            proc = subprocess.run(
+                [
+                    "bwrap",
+                    "--unshare-all",
+                    "--ro-bind",
+                    "/",
+                    "/",
+                    "--proc",
+                    "/proc",
+                    "--dev",
+                    "/dev",
+                    "true",
+                ],
+                capture_output=True,
+                timeout=10,
+            )
+            _bwrap_ok = proc.returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _bwrap_ok = False
+    return _bwrap_ok

@@ -1,0 +1,502 @@
+"""One persistent bash process per sandbox, spoken to through framed commands.
+
+Each command is sent as one fixed protocol line followed by the command's bytes and a NUL::
+
+    IFS= read -r -d '' __ag_c; eval "$__ag_c" </dev/null; printf '%s%d\\n' <MARKER> "$?"
+    <command bytes>\\0
+
+The marker is 128 random bits drawn per command and is never written to the shell's input
+except in the protocol line, which bash does not echo, so no output the command produces
+(marker-like text, binary bytes, CRLF, no trailing newline, megabytes) can end the frame
+early. ``eval`` runs in the shell itself, so cwd, variables and functions persist; the
+command's stdin is /dev/null so it cannot eat the protocol. Output streams back as it is
+produced; only a head and a tail are kept (``OutputCollector``) and a runaway producer is
+killed once it passes a hard byte limit.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import select
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from agentgym.errors import SandboxClosedError, SessionDiedError
+from agentgym.types import ExecResult
+
+# After the marker: "<exit code> <1 if the sandbox is at its process limit>", or "skip 1"
+# when it already was before the command ran (a fork bomb left running): then the host
+# kills everything, restarts the shell and sends the command again.
+PROTOCOL = (
+    b"IFS= read -r -d '' __ag_c; "
+    b'if [ -n "$__ag_pf" ] && read -r __ag_p < "$__ag_pf" && ((__ag_p + 3 >= __ag_pl)); '
+    b"then printf '%%s%%s\\n' %s 'skip 1'; "
+    b'else eval "$__ag_c" </dev/null; __ag_s=$?; __ag_h=0; '
+    b'[ -n "$__ag_pf" ] && read -r __ag_p < "$__ag_pf" && ((__ag_p + 3 >= __ag_pl)) && __ag_h=1; '
+    b'printf \'%%s%%d %%d\\n\' %s "$__ag_s" "$__ag_h"; fi\n'
+)
+PIDS_PROBE = (
+    "__ag_pf=; for __ag_f in /sys/fs/cgroup/pids/pids.current /sys/fs/cgroup/pids.current; "
+    'do [ -r "$__ag_f" ] && { __ag_pf=$__ag_f; break; }; done; __ag_pl=0; '
+    '[ -n "$__ag_pf" ] && read -r __ag_pl < "${__ag_pf%current}max"; '
+    "[[ $__ag_pl =~ ^[0-9]+$ ]] || __ag_pf="
+)
+
+
+class Transport(Protocol):
+    """A byte pipe to a running bash: ``recv`` returns b"" on timeout and None at EOF."""
+
+    def send(self, data: bytes) -> None: ...
+
+    def recv(self, timeout: float) -> bytes | None: ...
+
+    def close(self) -> None: ...
+
+    def exit_code(self) -> int | None: ...
+
+
+class PipeTransport:
+    """A local subprocess (bash, or bwrap running bash) over its stdin/stdout pipes."""
+
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        cwd: str | None = None,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            bufsize=0,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=preexec_fn,
+        )
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        self._out = self.proc.stdout.fileno()
+        self._in = self.proc.stdin
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def send(self, data: bytes) -> None:
+        try:
+            self._in.write(data)
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the shell is gone: recv() reports EOF
+
+    def recv(self, timeout: float) -> bytes | None:
+        ready, _, _ = select.select([self._out], [], [], max(timeout, 0.0))
+        if not ready:
+            return b""
+        data = os.read(self._out, 1 << 16)
+        return data if data else None
+
+    def close(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def exit_code(self) -> int | None:
+        try:
+            return self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+class DockerExecTransport:
+    """``docker exec -i`` of bash over the Docker API's hijacked socket (no CLI process).
+
+    Without a TTY the stream is multiplexed: 8-byte headers (stream, 0, 0, 0, size) before
+    each payload. Everything is one stream here since the shell runs ``exec 2>&1``.
+    """
+
+    def __init__(
+        self, api: Any, container_id: str, argv: list[str], env: dict[str, str], workdir: str
+    ) -> None:
+        self._api = api
+        self._exec_id = api.exec_create(
+            container_id,
+            argv,
+            stdin=True,
+            stdout=True,
+            stderr=True,
+            tty=False,
+            environment=env,
+            workdir=workdir,
+        )["Id"]
+        raw = api.exec_start(self._exec_id, socket=True)
+        self._wrapper = raw
+        self._sock: socket.socket = getattr(raw, "_sock", raw)
+        self._sock.setblocking(True)
+        self._buf = bytearray()
+        self._eof = False
+
+    def send(self, data: bytes) -> None:
+        try:
+            self._sock.sendall(data)
+        except OSError:
+            self._eof = True
+
+    def _payload(self) -> bytes:
+        out = bytearray()
+        buf = self._buf
+        while len(buf) >= 8:
+            size = struct.unpack(">I", bytes(buf[4:8]))[0]
+            if len(buf) < 8 + size:
+                break
+            out += buf[8 : 8 + size]
+            del buf[: 8 + size]
+        return bytes(out)
+
+    def recv(self, timeout: float) -> bytes | None:
+        if self._eof:
+            return None
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self._sock], [], [], max(remaining, 0.0))
+            if not ready:
+                return b""
+            try:
+                chunk = self._sock.recv(1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._eof = True
+                data = self._payload()
+                return data if data else None
+            self._buf += chunk
+            data = self._payload()
+            if data:
+                return data
+            if remaining <= 0:
+                return b""
+
+    def close(self) -> None:
+        for obj in (self._sock, self._wrapper):
+            try:
+                obj.close()
+            except Exception:
+                pass
+
+    def exit_code(self) -> int | None:
+        for _ in range(20):
+            try:
+                info = self._api.exec_inspect(self._exec_id)
+            except Exception:
+                return None
+            if not info.get("Running"):
+                return info.get("ExitCode")
+            time.sleep(0.025)
+        return None
+
+
+@dataclass
+class OutputCollector:
+    """Keeps the first ``head`` and last ``tail`` bytes of a stream and counts the rest."""
+
+    head: int
+    tail: int
+    total: int = 0
+    _head: bytearray = field(default_factory=bytearray)
+    _tail: bytearray = field(default_factory=bytearray)
+
+    def feed(self, data: bytes) -> None:
+        if not data:
+            return
+        self.total += len(data)
+        room = self.head - len(self._head)
+        if room > 0:
+            self._head += data[:room]
+            data = data[room:]
+        if data and self.tail > 0:
+            self._tail += data
+            if len(self._tail) > 4 * self.tail + 65536:
+                del self._tail[: len(self._tail) - self.tail]
+
+    @property
+    def cut(self) -> int:
+        return max(0, self.total - len(self._head) - min(len(self._tail), self.tail))
+
+    def text(self) -> str:
+        tail = bytes(self._tail[-self.tail :]) if self.tail else b""
+        head = bytes(self._head)
+        if self.cut:
+            notice = (
+                f"\n[... {self.cut} bytes cut: output was {self.total} bytes; showing the "
+                f"first {len(head)} and last {len(tail)}. Redirect to a file and view parts "
+                "of it (e.g. `cmd > out.txt; sed -n 1,50p out.txt`) to see more ...]\n"
+            )
+            return _decode(head) + notice + _decode(tail)
+        return _decode(head + tail)
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+class ShellSession:
+    """A persistent bash behind a Transport: framing, timeouts, output caps, restarts.
+
+    ``spawn`` starts a new transport; ``kill_tree(shell_pid)`` kills every descendant of
+    the shell (not the shell); ``kill_all()`` kills every process of the sandbox so even a
+    stuck shell or a fork bomb dies. Both are backend-specific.
+    """
+
+    def __init__(
+        self,
+        spawn: Callable[[], Transport],
+        kill_tree: Callable[[int], None],
+        kill_all: Callable[[], None],
+        workdir: str,
+        init_lines: list[str] | None = None,
+    ) -> None:
+        self._spawn = spawn
+        self._kill_tree = kill_tree
+        self._kill_all = kill_all
+        self.workdir = workdir
+        self._init_lines = init_lines or []
+        self._lock = threading.Lock()
+        self._transport: Transport | None = None
+        self.shell_pid: int | None = None
+        self._dead_reason: str | None = None
+        self.restarts = 0
+        self.closed = False
+
+    # -- life cycle --------------------------------------------------------
+
+    def start(self) -> None:
+        with self._lock:
+            self._start_locked()
+
+    def _start_locked(self) -> None:
+        transport = self._spawn()
+        self._transport = transport
+        wd = self.workdir.replace("'", "'\\''")
+        script = [
+            "exec 2>&1",
+            "unset HISTFILE PROMPT_COMMAND; set +o history 2>/dev/null",
+            "export TERM=dumb PAGER=cat GIT_PAGER=cat MANPAGER=cat SYSTEMD_PAGER= "
+            "DEBIAN_FRONTEND=noninteractive",
+            f"mkdir -p '{wd}' 2>/dev/null; cd '{wd}' 2>/dev/null || cd /",
+            PIDS_PROBE,
+            *self._init_lines,
+        ]
+        transport.send(("\n".join(script) + "\n").encode())
+        result = self._run_locked("printf %s $$", timeout=30.0, cap=4096, kill_bytes=1 << 20)
+        if result.exit_code != 0 or not result.output.strip().isdigit():
+            transport.close()
+            self._transport = None
+            raise SessionDiedError(
+                f"the sandbox shell did not start (got {result.output[-500:]!r}); "
+                "check that the image has bash"
+            )
+        self.shell_pid = int(result.output.strip())
+        self._dead_reason = None
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            if self._transport is not None:
+                self._transport.close()
+                self._transport = None
+
+    # -- commands ------------------------------------------------------------
+
+    def run(self, command: str, timeout: float, cap: int, kill_bytes: int) -> ExecResult:
+        if "\0" in command:
+            return ExecResult(
+                output="error: the command contains a NUL byte, which bash cannot take; "
+                "remove it (use printf '\\0' inside the command to produce one).",
+                exit_code=2,
+            )
+        with self._lock:
+            if self.closed:
+                raise SandboxClosedError("the sandbox is closed; start a new one")
+            restarted_note = None
+            if self._transport is None or self._dead_reason is not None:
+                reason = self._dead_reason or "the shell was not running"
+                self._restart_locked()
+                restarted_note = (
+                    f"note: {reason}; a fresh shell was started in {self.workdir} "
+                    "(cwd, variables and background jobs were reset)"
+                )
+            result = self._run_locked(command, timeout, cap, kill_bytes)
+            if restarted_note:
+                note = restarted_note + (f"; {result.note}" if result.note else "")
+                result = result.model_copy(update={"shell_restarted": True, "note": note})
+            return result
+
+    def _restart_locked(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        self.restarts += 1
+        try:
+            self._start_locked()
+        except Exception as exc:
+            raise SessionDiedError(f"the sandbox shell could not be restarted: {exc}") from exc
+
+    def _run_locked(
+        self, command: str, timeout: float, cap: int, kill_bytes: int, retry: bool = True
+    ) -> ExecResult:
+        transport = self._transport
+        assert transport is not None
+        marker = b"__AG_" + secrets.token_hex(16).encode() + b"__"
+        collector = OutputCollector(head=cap // 2, tail=cap - cap // 2)
+        started = time.monotonic()
+        transport.send(
+            PROTOCOL % (marker, marker) + command.encode("utf-8", "surrogateescape") + b"\0"
+        )
+
+        keep = len(marker) - 1
+        pending = b""
+        after: bytes | None = None  # bytes after the marker, once it is seen
+        deadline = started + timeout
+        timed_out = False
+        runaway = False
+        killed_at: float | None = None
+        eof = False
+        while True:
+            now = time.monotonic()
+            if killed_at is None and (now >= deadline or collector.total > kill_bytes):
+                timed_out = now >= deadline
+                runaway = not timed_out
+                killed_at = now
+                self._safe(self._kill_tree, self.shell_pid)
+            if killed_at is not None and now - killed_at > 2.0 and after is None:
+                break  # the shell itself is stuck: handled below
+            wait = (deadline - now) if killed_at is None else 0.2
+            chunk = transport.recv(min(max(wait, 0.0), 0.5))
+            if chunk is None:
+                eof = True
+                break
+            if not chunk:
+                continue
+            if after is not None:
+                after += chunk
+            else:
+                data = pending + chunk
+                idx = data.find(marker)
+                if idx >= 0:
+                    collector.feed(data[:idx])
+                    after = data[idx + len(marker) :]
+                else:
+                    safe = max(0, len(data) - keep)
+                    collector.feed(data[:safe])
+                    pending = data[safe:]
+            if after is not None and b"\n" in after:
+                break
+        if after is None and pending:
+            collector.feed(pending)
+        duration = time.monotonic() - started
+        output = collector.text()
+        common: dict[str, Any] = {
+            "output": output,
+            "truncated": collector.cut > 0,
+            "bytes_cut": collector.cut,
+            "duration_s": duration,
+        }
+        if after is not None:
+            fields = after.split(b"\n", 1)[0].split()
+            at_pid_limit = len(fields) > 1 and fields[1] == b"1"
+            if fields and fields[0] == b"skip" and retry:
+                return self._recover_from_pid_limit(command, timeout, cap, kill_bytes)
+            try:
+                code: int | None = int(fields[0])
+            except (ValueError, IndexError):
+                code = None
+            note = None
+            if at_pid_limit:
+                self._safe(self._kill_all)
+                self._dead_reason = "the sandbox hit its process limit (a fork bomb?)"
+                note = (
+                    "the sandbox reached its process limit after this command (a fork bomb or "
+                    "runaway background processes); every process was killed and the next "
+                    "command starts a new shell"
+                )
+            elif timed_out:
+                note = (
+                    f"the command timed out after {timeout:g}s and its processes were "
+                    "killed; the shell is still usable. Run long jobs in the background "
+                    "(`cmd > log 2>&1 &`) or with a smaller input."
+                )
+            elif runaway:
+                note = (
+                    f"the command was killed after printing more than {kill_bytes} bytes; "
+                    "redirect large output to a file instead"
+                )
+            return ExecResult(exit_code=code, timed_out=timed_out, note=note, **common)
+        if eof:
+            code = transport.exit_code()
+            self._dead_reason = f"the shell exited (exit code {code})"
+            self._safe(self._kill_all)
+            return ExecResult(
+                exit_code=code,
+                note=f"the shell exited (exit code {code}); the next command starts a new one",
+                **common,
+            )
+        # Killing the command's processes did not bring the shell back: kill everything.
+        self._safe(self._kill_all)
+        self._dead_reason = "the previous command hung the shell and it was killed"
+        return ExecResult(
+            exit_code=None,
+            timed_out=timed_out,
+            note=(
+                f"the command {'timed out after %gs' % timeout if timed_out else 'produced runaway output'}"
+                " and the shell did not recover, so every process in the sandbox was killed; "
+                "the next command starts a new shell"
+            ),
+            **common,
+        )
+
+    def _recover_from_pid_limit(
+        self, command: str, timeout: float, cap: int, kill_bytes: int
+    ) -> ExecResult:
+        """The sandbox was full of processes before the command ran: clean up, run it once."""
+        self._safe(self._kill_all)
+        self._restart_locked()
+        result = self._run_locked(command, timeout, cap, kill_bytes, retry=False)
+        note = (
+            "note: the sandbox was at its process limit (processes left running by an earlier "
+            "command, e.g. a fork bomb); every process was killed and a fresh shell started "
+            f"in {self.workdir} before this command ran"
+        )
+        return result.model_copy(
+            update={
+                "shell_restarted": True,
+                "note": note + (f"; {result.note}" if result.note else ""),
+            }
+        )
+
+    @staticmethod
+    def _safe(fn: Callable[..., None], *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            pass
