@@ -468,7 +468,7 @@ class ShellSession:
             exit_code=None,
             timed_out=timed_out,
             note=(
-                f"the command {'timed out after %gs' % timeout if timed_out else 'produced runaway output'}"
+                f"the command {f'timed out after {timeout:g}s' if timed_out else 'produced runaway output'}"
                 " and the shell did not recover, so every process in the sandbox was killed; "
                 "the next command starts a new shell"
             ),

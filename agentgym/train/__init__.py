@@ -1,0 +1,38 @@
+"""agentgym.train: a readable GRPO-family RL trainer (see docs/training.md).
+
+Torch-free on import: ``import agentgym.train`` only registers the toy env; the trainer
+modules import torch themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+
+TOOLCALL_ENV_ID = "agentgym/ToolCall-v0"
+
+if TOOLCALL_ENV_ID not in gym.registry:
+    gym.register(id=TOOLCALL_ENV_ID, entry_point="agentgym.train.toy_env:ToolCallEnv")
+
+
+def train_main(config_path: str) -> None:
+    """`agentgym train --config FILE.yaml`: train with the config in ``config_path``."""
+    from agentgym.train.trainer import train_main as _train_main
+
+    _train_main(config_path)
+
+
+def __getattr__(name: str) -> Any:  # lazy: Trainer, TrainConfig without importing torch up front
+    if name == "Trainer":
+        from agentgym.train.trainer import Trainer
+
+        return Trainer
+    if name in ("TrainConfig", "load_config"):
+        from agentgym.train import config
+
+        return getattr(config, name)
+    raise AttributeError(name)
+
+
+__all__ = ["TOOLCALL_ENV_ID", "TrainConfig", "Trainer", "load_config", "train_main"]

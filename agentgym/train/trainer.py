@@ -1,0 +1,398 @@
+"""The RL loop, top to bottom: rollout -> advantages -> old log-probs -> update -> log -> checkpoint.
+
+    trainer = Trainer(config)
+    history = trainer.fit()          # or: train_main("configs/train/toolcall_grpo.yaml")
+
+One ``step`` plays ``tasks_per_step`` tasks ``group_size`` times each, turns rewards into
+group-relative advantages, recomputes the behaviour policy's log-probs with the trainer's
+own numerics (logging how far they are from the rollout engine's), then takes
+``minibatches`` optimizer steps per epoch with ``grad_accum`` micro-batches each.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from agentgym.train.config import TrainConfig, dump_config, load_config
+from agentgym.train.logprobs import mismatch_metrics, sequence_logprobs
+from agentgym.train.losses import (
+    group_advantages,
+    make_normalizer,
+    nonconstant_groups,
+    overlong_penalty,
+    policy_loss,
+)
+from agentgym.train.model import build_model, torch_dtype
+from agentgym.train.rollout import Episode, HFEngine, RolloutRequest, VLLMEngine, collect_episodes
+from agentgym.train.toy_env import ToyChatFormat, build_toy_tokenizer
+
+# --- batch -------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """Right-padded tensors of one step. Position t predicts token t+1."""
+
+    input_ids: Tensor  # [B, T]
+    attention_mask: Tensor  # [B, T]
+    mask: Tensor  # [B, T-1] float: assistant tokens of valid, kept episodes
+    rollout_logp: Tensor  # [B, T-1]
+    advantages: Tensor  # [B]
+    rewards: Tensor  # [B] after shaping
+
+    def __len__(self) -> int:
+        return self.input_ids.shape[0]
+
+    def select(self, idx: Tensor) -> Batch:
+        """Rows ``idx``, trimmed to their longest sequence."""
+        width = int(self.attention_mask[idx].sum(1).max())
+        return Batch(
+            input_ids=self.input_ids[idx, :width],
+            attention_mask=self.attention_mask[idx, :width],
+            mask=self.mask[idx, : width - 1],
+            rollout_logp=self.rollout_logp[idx, : width - 1],
+            advantages=self.advantages[idx],
+            rewards=self.rewards[idx],
+        )
+
+
+def make_batch(
+    episodes: list[Episode], cfg: TrainConfig, pad_id: int
+) -> tuple[Batch, dict[str, float]]:
+    """Rewards -> (overlong shaping) -> group advantages -> masks, collated into tensors."""
+    g = cfg.env.group_size
+    rewards = torch.tensor([ep.reward for ep in episodes], dtype=torch.float32)
+    valid = torch.tensor([ep.error is None for ep in episodes])
+    lengths = torch.tensor([ep.completion_tokens for ep in episodes])
+    budget = cfg.rollout.max_new_tokens * cfg.env.max_turns
+    if cfg.loss.overlong_buffer > 0:
+        rewards = rewards + overlong_penalty(
+            lengths, budget, cfg.loss.overlong_buffer, cfg.loss.overlong_penalty
+        )
+    adv = group_advantages(rewards, valid, g, scale=cfg.loss.resolved_scale_rewards())
+    keep = valid.clone()
+    if cfg.loss.resolved_dynamic_sampling():
+        keep &= nonconstant_groups(rewards, valid, g)
+
+    width = max(len(ep.token_ids) for ep in episodes)
+    b = len(episodes)
+    ids = torch.full((b, width), pad_id, dtype=torch.long)
+    attn = torch.zeros((b, width), dtype=torch.long)
+    lmask = torch.zeros((b, width), dtype=torch.float32)
+    rlogp = torch.zeros((b, width), dtype=torch.float32)
+    for i, ep in enumerate(episodes):
+        n = len(ep.token_ids)
+        ids[i, :n] = torch.tensor(ep.token_ids)
+        attn[i, :n] = 1
+        lmask[i, :n] = torch.tensor(ep.loss_mask, dtype=torch.float32)
+        rlogp[i, :n] = torch.tensor(ep.rollout_logprobs, dtype=torch.float32)
+    mask = lmask[:, 1:] * keep[:, None].float()
+    batch = Batch(ids, attn, mask, rlogp[:, 1:], adv, rewards)
+    stats = {
+        "reward/mean": float(torch.tensor([ep.reward for ep in episodes])[valid].mean())
+        if valid.any()
+        else 0.0,
+        "reward/success_rate": float(np.mean([ep.success for ep in episodes])),
+        "episodes/faults": float((~valid).sum()),
+        "episodes/kept_frac": float(keep.float().mean()),
+        "episodes/truncated_frac": float(np.mean([ep.truncated for ep in episodes])),
+        "tokens/completion_mean": float(lengths.float().mean()),
+        "tokens/total": float(attn.sum()),
+    }
+    return batch, stats
+
+
+# --- metrics sinks -------------------------------------------------------------
+
+
+class MetricsLogger:
+    """JSONL always; TensorBoard when installed and asked for."""
+
+    def __init__(self, out_dir: Path, tensorboard: bool) -> None:
+        self.path = out_dir / "metrics.jsonl"
+        self.tb: Any = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self.tb = SummaryWriter(str(out_dir / "tb"))
+            except ImportError:
+                self.tb = None
+
+    def log(self, step: int, metrics: dict[str, float]) -> None:
+        with self.path.open("a") as f:
+            f.write(json.dumps({"step": step, **metrics}) + "\n")
+        if self.tb is not None:
+            for key, value in metrics.items():
+                self.tb.add_scalar(key, value, step)
+
+    def close(self) -> None:
+        if self.tb is not None:
+            self.tb.close()
+
+
+# --- trainer -------------------------------------------------------------------
+
+
+class Trainer:
+    """Owns model, optimizer, rollout engine and RNG; ``step()`` does one RL step."""
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        if cfg.num_threads:
+            torch.set_num_threads(cfg.num_threads)
+        self.device = torch.device(cfg.device)
+        self.fmt = ToyChatFormat()
+        self.tokenizer = self._build_tokenizer()
+        self.pad_id = self.tokenizer.token_to_id(self.fmt.pad)
+        self.eos_id = self.tokenizer.token_to_id(self.fmt.end)
+        self.model = build_model(
+            cfg.model,
+            vocab_size=self.tokenizer.get_vocab_size(),
+            pad_id=self.pad_id,
+            eos_id=self.eos_id,
+            seed=cfg.seed,
+        ).to(self.device)
+        self.model.train()
+        self.ref_model = None
+        if cfg.loss.kl_coef > 0:
+            self.ref_model = copy.deepcopy(self.model).eval().requires_grad_(False)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(),
+            lr=cfg.optim.lr,
+            betas=cfg.optim.betas,
+            weight_decay=cfg.optim.weight_decay,
+        )
+        self.engine = self._build_engine()
+        self.rng = np.random.default_rng(cfg.seed)  # task seeds, sampling seeds, minibatch order
+        self.step_idx = 0
+        self.out_dir = Path(cfg.output_dir)
+
+    def _build_tokenizer(self) -> Any:
+        tcfg = self.cfg.tokenizer
+        if tcfg.kind == "file":
+            from tokenizers import Tokenizer
+
+            if not tcfg.path:
+                raise ValueError("tokenizer.kind: file needs tokenizer.path")
+            return Tokenizer.from_file(tcfg.path)
+        return build_toy_tokenizer(tcfg.vocab_size, self.fmt)
+
+    def _build_engine(self) -> Any:
+        rcfg = self.cfg.rollout
+        if rcfg.engine == "vllm":
+            return VLLMEngine()
+        rollout_dtype = torch_dtype(rcfg.dtype) if rcfg.dtype else None
+        share = rollout_dtype is None or rollout_dtype == torch_dtype(self.cfg.model.dtype)
+        return HFEngine(
+            self.model,
+            eos_id=self.eos_id,
+            pad_id=self.pad_id,
+            batch_size=rcfg.batch_size,
+            dtype=rollout_dtype,
+            share=share,
+        )
+
+    # -- one step ---------------------------------------------------------------
+
+    def rollout(self) -> list[Episode]:
+        """Play this step's episodes with the current weights."""
+        cfg = self.cfg
+        seeds = tuple(int(s) for s in self.rng.integers(0, 2**31 - 1, size=cfg.env.tasks_per_step))
+        request = RolloutRequest(
+            env_id=cfg.env.id,
+            seeds=seeds,
+            group_size=cfg.env.group_size,
+            env_kwargs=cfg.env.kwargs,
+            max_turns=cfg.env.max_turns,
+            max_new_tokens=cfg.rollout.max_new_tokens,
+            max_total_tokens=cfg.rollout.max_total_tokens,
+            temperature=cfg.rollout.temperature,
+            sample_seed=int(self.rng.integers(0, 2**31 - 1)),
+        )
+        return collect_episodes(self.engine, self.tokenizer, request, self.fmt)
+
+    def logprobs(self, model: Any, batch: Batch) -> tuple[Tensor, Tensor]:
+        """Trainer-side log-probs and entropy of the batch's assistant tokens."""
+        m = self.cfg.model
+        return sequence_logprobs(
+            model,
+            batch.input_ids.to(self.device),
+            batch.attention_mask.to(self.device),
+            batch.mask.to(self.device) > 0,
+            chunk_size=m.logprob_chunk_size,
+            fp32=m.lm_head_fp32,
+            temperature=self.cfg.rollout.temperature,
+        )
+
+    @torch.no_grad()
+    def _no_grad_logprobs(self, model: Any, batch: Batch) -> Tensor:
+        out = torch.zeros_like(batch.rollout_logp)
+        micro = max(1, len(batch) // (self.cfg.optim.minibatches * self.cfg.optim.grad_accum))
+        for start in range(0, len(batch), micro):
+            idx = torch.arange(start, min(start + micro, len(batch)))
+            sub = batch.select(idx)
+            out[idx, : sub.mask.shape[1]] = self.logprobs(model, sub)[0].cpu()
+        return out
+
+    def update(self, batch: Batch, old_logp: Tensor, ref_logp: Tensor | None) -> dict[str, float]:
+        """``epochs`` x ``minibatches`` optimizer steps, each over ``grad_accum`` micro-batches."""
+        ocfg, lcfg = self.cfg.optim, self.cfg.loss
+        max_tokens = (
+            lcfg.max_completion_tokens or self.cfg.rollout.max_new_tokens * self.cfg.env.max_turns
+        )
+        sums: dict[str, float] = {}
+        n_micro = 0
+        for _epoch in range(ocfg.epochs):
+            order = torch.from_numpy(self.rng.permutation(len(batch)))
+            for mb in order.chunk(ocfg.minibatches):
+                norm = make_normalizer(batch.mask[mb], max_tokens)
+                for micro in mb.chunk(ocfg.grad_accum):
+                    sub = batch.select(micro)
+                    w = sub.mask.shape[1]
+                    logp, entropy = self.logprobs(self.model, sub)
+                    dev = self.device
+                    loss, metrics = policy_loss(
+                        logp,
+                        old_logp[micro, :w].to(dev),
+                        sub.advantages.to(dev),
+                        sub.mask.to(dev),
+                        lcfg,
+                        norm,
+                        rollout_logp=sub.rollout_logp.to(dev),
+                        ref_logp=None if ref_logp is None else ref_logp[micro, :w].to(dev),
+                    )
+                    loss.backward()
+                    metrics["loss/total"] = loss.detach()
+                    tok = sub.mask.to(dev).sum().clamp(min=1)
+                    metrics["policy/entropy"] = (entropy.detach() * sub.mask.to(dev)).sum() / tok
+                    for k, v in metrics.items():
+                        sums[k] = sums.get(k, 0.0) + float(v)
+                    n_micro += 1
+                grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), ocfg.grad_clip)
+                sums["optim/grad_norm"] = (
+                    sums.get("optim/grad_norm", 0.0) + float(grad_norm) * ocfg.grad_accum
+                )
+                self.optimizer.step()
+                self.optimizer.zero_grad(set_to_none=True)
+        return {k: v / max(n_micro, 1) for k, v in sums.items()}
+
+    def step(self) -> dict[str, float]:
+        """One RL step; returns its metrics."""
+        t0 = time.perf_counter()
+        episodes = self.rollout()
+        t1 = time.perf_counter()
+        batch, metrics = make_batch(episodes, self.cfg, self.pad_id)
+        old_logp = self._no_grad_logprobs(self.model, batch)
+        ref_logp = (
+            self._no_grad_logprobs(self.ref_model, batch) if self.ref_model is not None else None
+        )
+        # The train/rollout gap on the tokens the loss sees, every step.
+        metrics.update(mismatch_metrics(old_logp, batch.rollout_logp, batch.mask))
+        t2 = time.perf_counter()
+        if float(batch.mask.sum()) > 0:
+            metrics.update(self.update(batch, old_logp, ref_logp))
+        t3 = time.perf_counter()
+        if getattr(self.engine, "model", None) is not self.model:
+            self.engine.load_weights(self.model.state_dict())
+        t4 = time.perf_counter()
+        metrics.update(
+            {
+                "time/rollout_s": t1 - t0,
+                "time/logprob_s": t2 - t1,
+                "time/update_s": t3 - t2,
+                "time/sync_s": t4 - t3,
+                "time/step_s": t4 - t0,
+                "tokens/per_s": metrics["tokens/total"] / max(t4 - t0, 1e-9),
+            }
+        )
+        self.step_idx += 1
+        return metrics
+
+    # -- checkpoints --------------------------------------------------------------
+
+    def save_checkpoint(self, path: Path | None = None) -> Path:
+        """Model, optimizer, RNG state and step in one file (``checkpoints/step_XXXXXX.pt``)."""
+        path = path or self.out_dir / "checkpoints" / f"step_{self.step_idx:06d}.pt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "step": self.step_idx,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": {"numpy": self.rng.bit_generator.state},
+            "config": self.cfg.model_dump(mode="json"),
+        }
+        tmp = path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(path)  # never leave a half-written checkpoint behind
+        return path
+
+    def load_checkpoint(self, path: Path) -> None:
+        state = torch.load(path, map_location=self.device, weights_only=False)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.rng.bit_generator.state = state["rng"]["numpy"]
+        self.step_idx = int(state["step"])
+        if getattr(self.engine, "model", None) is not self.model:
+            self.engine.load_weights(self.model.state_dict())
+
+    def latest_checkpoint(self) -> Path | None:
+        ckpts = sorted((self.out_dir / "checkpoints").glob("step_*.pt"))
+        return ckpts[-1] if ckpts else None
+
+    # -- the loop -------------------------------------------------------------------
+
+    def fit(self) -> list[dict[str, float]]:
+        """Train to ``cfg.steps`` (resuming from the latest checkpoint if asked); returns the metrics."""
+        cfg = self.cfg
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        dump_config(cfg, self.out_dir / "config.yaml")
+        if cfg.resume and (ckpt := self.latest_checkpoint()) is not None:
+            self.load_checkpoint(ckpt)
+        logger = MetricsLogger(self.out_dir, cfg.tensorboard)
+        history: list[dict[str, float]] = []
+        progress = _progress(cfg.progress)
+        with progress:
+            task = progress.add_task("train", total=cfg.steps, completed=self.step_idx, info="")
+            while self.step_idx < cfg.steps:
+                metrics = self.step()
+                history.append(metrics)
+                logger.log(self.step_idx, metrics)
+                progress.update(
+                    task,
+                    advance=1,
+                    info=f"reward {metrics['reward/mean']:.3f} success {metrics['reward/success_rate']:.2f} "
+                    f"|Δlogp|max {metrics['mismatch/max_abs']:.2e}",
+                )
+                if cfg.checkpoint_every and self.step_idx % cfg.checkpoint_every == 0:
+                    self.save_checkpoint()
+        self.save_checkpoint()
+        logger.close()
+        return history
+
+
+def _progress(enabled: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"),
+        disable=not enabled,
+    )
+
+
+def train_main(config_path: str) -> None:
+    """Entry point of ``agentgym train --config FILE.yaml``: load the config and train."""
+    Trainer(load_config(config_path)).fit()
