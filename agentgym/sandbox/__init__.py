@@ -1,0 +1,46 @@
+"""Sandboxes: where agent commands run. Docker when a daemon answers, else bubblewrap.
+
+>>> from agentgym.sandbox import make_sandbox
+>>> with make_sandbox() as sb:
+...     sb.run("echo hi").output
+'hi\\n'
+"""
+
+from __future__ import annotations
+
+from agentgym.sandbox._client import docker_available, docker_client
+from agentgym.sandbox.base import Sandbox, SandboxConfig, SandboxLimits
+from agentgym.sandbox.local import LocalSandbox
+from agentgym.sandbox.pool import SandboxPool
+
+
+def resolve_backend(config: SandboxConfig) -> str:
+    """'docker' or 'local' for a config whose type may be 'auto'."""
+    if config.type != "auto":
+        return config.type
+    return "docker" if docker_available() else "local"
+
+
+def make_sandbox(config: SandboxConfig | None = None, **overrides: object) -> Sandbox:
+    """Start a sandbox. ``type='auto'`` picks Docker when a daemon answers, else local."""
+    config = config or SandboxConfig()
+    if overrides:
+        config = config.model_copy(update=overrides)
+    if resolve_backend(config) == "docker":
+        from agentgym.sandbox.docker import DockerSandbox
+
+        return DockerSandbox(config)
+    return LocalSandbox(config)
+
+
+__all__ = [
+    "LocalSandbox",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxLimits",
+    "SandboxPool",
+    "docker_available",
+    "docker_client",
+    "make_sandbox",
+    "resolve_backend",
+]

@@ -289,44 +289,67 @@ class DockerSandbox:
         return result
 
     def read_file(self, path: str, max_bytes: int | None = None) -> bytes:
-        """Bytes of a file. Goes through the Docker archive API, so any size and content."""
+        """Bytes of a file, read through the shell (base64-framed: any content)."""
         self._check()
         full = path if path.startswith("/") else posixpath.join(self.workdir, path)
-        import docker.errors
+        limit = max_bytes if max_bytes is not None else 64 * 1024 * 1024
+        q = shell_quote(full)
+        cap = (limit + 2) * 4 // 3 + 1024
+        result = self.session.run(
+            f"if [ -f {q} ]; then head -c {limit} -- {q} | base64 -w0; "
+            f"elif [ -e {q} ]; then echo __AG_NOT_FILE__; else echo __AG_MISSING__; fi",
+            timeout=120,
+            cap=cap,
+            kill_bytes=cap + 1024,
+        )
+        out = result.output.strip()
+        if out == "__AG_MISSING__":
+            raise FileNotFoundError(f"{path}: no such file in the sandbox")
+        if out == "__AG_NOT_FILE__":
+            raise IsADirectoryError(f"{path} is not a regular file")
+        if result.exit_code != 0 or result.truncated:
+            raise SandboxError(f"could not read {path}: {out[:300]}")
+        import base64
 
-        try:
-            stream, stat = self._client.api.get_archive(self.container.id, full)
-        except docker.errors.NotFound as exc:
-            raise FileNotFoundError(f"{path}: no such file in the sandbox") from exc
-        if max_bytes is not None and stat.get("size", 0) > max_bytes * 4 + (1 << 20):
-            pass  # still read: tar must be consumed; the cut happens below
-        buf = io.BytesIO(b"".join(stream))
-        with tarfile.open(fileobj=buf) as tar:
-            member = tar.next()
-            while member is not None and member.issym():
-                raise SandboxError(f"{path} is a symbolic link to {member.linkname}")
-            if member is None or not member.isfile():
-                raise IsADirectoryError(f"{path} is not a regular file")
-            fh = tar.extractfile(member)
-            assert fh is not None
-            return fh.read(max_bytes if max_bytes is not None else -1)
+        return base64.b64decode(out)
 
-    def write_file(self, path: str, data: bytes | str, mode: int = 0o644) -> None:
+    def write_file(self, path: str, data: bytes | str, mode: int | None = None) -> None:
+        """Write a file (parents created). An existing file keeps its permissions."""
         self._check()
         payload = data.encode() if isinstance(data, str) else data
         full = path if path.startswith("/") else posixpath.join(self.workdir, path)
         parent, name = posixpath.split(full)
-        if parent:
-            self.run(f"mkdir -p {shell_quote(parent)}", timeout=30)
+        q = shell_quote(full)
+        chmod = f" && chmod {mode:o} {q}" if mode is not None else ""
+        if len(payload) <= 48 * 1024:
+            import base64
+
+            encoded = base64.b64encode(payload).decode()
+            result = self.session.run(
+                f"mkdir -p -- {shell_quote(parent or '/')} && "
+                f"printf %s '{encoded}' | base64 -d > {q}{chmod}",
+                timeout=60,
+                cap=4096,
+                kill_bytes=1 << 20,
+            )
+            if result.exit_code != 0:
+                raise SandboxError(f"could not write {path}: {result.output.strip()[:300]}")
+            return
+        keep = self.session.run(
+            f"mkdir -p -- {shell_quote(parent or '/')} && stat -c %a -- {q} 2>/dev/null",
+            timeout=60,
+            cap=4096,
+            kill_bytes=1 << 20,
+        ).output.strip()
+        file_mode = mode if mode is not None else (int(keep, 8) if keep.isdigit() else 0o644)
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             info = tarfile.TarInfo(name=name)
             info.size = len(payload)
-            info.mode = mode
+            info.mode = file_mode
             info.mtime = int(time.time())
             tar.addfile(info, io.BytesIO(payload))
-        ok = self._client.api.put_archive(self.container.id, parent or "/", buf.getvalue())
-        if not ok:
+        if not self._client.api.put_archive(self.container.id, parent or "/", buf.getvalue()):
             raise SandboxError(f"could not write {path}")
 
     def upload(self, host_path: str, sandbox_path: str) -> None:

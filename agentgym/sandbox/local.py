@@ -100,6 +100,8 @@ class LocalSandbox:
         if use_bwrap is None:
             use_bwrap = shutil.which("bwrap") is not None and _bwrap_works()
         self.isolated = use_bwrap
+        if not use_bwrap:
+            self.workdir = str(self.host_workspace)  # no mount namespace: host paths
         if not use_bwrap and not _warned.is_set():
             _warned.set()
             warnings.warn(
@@ -115,7 +117,7 @@ class LocalSandbox:
             spawn=self._spawn,
             kill_tree=self._kill_tree,
             kill_all=self._kill_all,
-            workdir=self.workdir if use_bwrap else str(self.host_workspace),
+            workdir=self.workdir,
         )
         self.session.start()
 
@@ -253,14 +255,15 @@ class LocalSandbox:
         with open(real, "rb") as fh:
             return fh.read(max_bytes if max_bytes is not None else -1)
 
-    def write_file(self, path: str, data: bytes | str, mode: int = 0o644) -> None:
+    def write_file(self, path: str, data: bytes | str, mode: int | None = None) -> None:
         self._check()
         target = self.host_path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.is_symlink():
             raise SandboxError(f"{path} is a symlink; refusing to write through it")
         target.write_bytes(data.encode() if isinstance(data, str) else data)
-        os.chmod(target, mode)
+        if mode is not None:
+            os.chmod(target, mode)
 
     def upload(self, host_path: str, sandbox_path: str) -> None:
         self._check()

@@ -1,0 +1,126 @@
+"""Tools: a ToolSpec (OpenAI function schema) plus ``execute(sandbox, arguments)``.
+
+Every failure a tool can meet (bad arguments, unknown tool, missing file, timeout, a
+sandbox that broke) becomes an error :class:`Observation` the agent can read and act on;
+nothing a model writes can raise out of :func:`execute_call`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+import jsonschema
+
+from agentgym.errors import AgentGymError, ToolError
+from agentgym.sandbox.base import Sandbox
+from agentgym.types import Observation, ToolCall, ToolSpec
+
+# Output shown to the agent is capped here too (sandbox caps are per command).
+DEFAULT_OBSERVATION_CAP = 30_000
+
+
+def cap_text(text: str, cap: int = DEFAULT_OBSERVATION_CAP) -> str:
+    """Keep the head and tail of ``text`` with a notice of what was cut."""
+    if len(text) <= cap:
+        return text
+    head, tail = text[: cap // 2], text[-(cap // 2) :]
+    cut = len(text) - len(head) - len(tail)
+    return f"{head}\n[... {cut} characters cut ...]\n{tail}"
+
+
+class Tool(ABC):
+    """Base class: subclasses set ``name``, ``description``, ``parameters``; write ``run``."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    parameters: ClassVar[dict[str, Any]]
+
+    def __init__(self) -> None:
+        jsonschema.Draft202012Validator.check_schema(self.parameters)
+        self._validator = jsonschema.Draft202012Validator(self.parameters)
+
+    @property
+    def spec(self) -> ToolSpec:
+        return ToolSpec(name=self.name, description=self.description, parameters=self.parameters)
+
+    def validate(self, arguments: dict[str, Any]) -> str | None:
+        """None when ``arguments`` fit the schema, else a message for the agent."""
+        errors = sorted(self._validator.iter_errors(arguments), key=lambda e: list(e.path))
+        if not errors:
+            return None
+        lines = []
+        for err in errors[:5]:
+            where = ".".join(str(p) for p in err.path) or "arguments"
+            lines.append(f"- {where}: {err.message}")
+        props = self.parameters.get("properties", {})
+        required = self.parameters.get("required", [])
+        usage = ", ".join(
+            f"{k}{'' if k in required else '?'}: {v.get('type', 'any')}" for k, v in props.items()
+        )
+        return (
+            f"Invalid arguments for tool '{self.name}':\n"
+            + "\n".join(lines)
+            + f"\nExpected arguments: {{{usage}}} (? = optional)."
+        )
+
+    def execute(self, sandbox: Sandbox, arguments: dict[str, Any]) -> Observation:
+        """Validate then run; every failure becomes an error observation."""
+        if not isinstance(arguments, dict):
+            return Observation(
+                content=f"Invalid arguments for tool '{self.name}': expected a JSON object, "
+                f"got {type(arguments).__name__}.",
+                is_error=True,
+            )
+        problem = self.validate(arguments)
+        if problem:
+            return Observation(content=problem, is_error=True)
+        try:
+            return self.run(sandbox, arguments)
+        except ToolError as exc:
+            return Observation(content=f"Error: {exc}", is_error=True)
+        except AgentGymError as exc:
+            return Observation(
+                content=f"Error: the sandbox failed while running '{self.name}': {exc}",
+                is_error=True,
+                metadata={"infrastructure_error": True},
+            )
+        except (OSError, UnicodeError, ValueError) as exc:
+            return Observation(content=f"Error: {exc}", is_error=True)
+
+    @abstractmethod
+    def run(self, sandbox: Sandbox, arguments: dict[str, Any]) -> Observation:
+        """Do the work. Raise ToolError with an agent-facing message for expected failures."""
+
+
+def execute_call(
+    tools: Iterable[Tool] | dict[str, Tool], sandbox: Sandbox, call: ToolCall | dict[str, Any]
+) -> Observation:
+    """Run one tool call by name. Unknown tools and malformed calls become error observations."""
+    by_name = tools if isinstance(tools, dict) else {t.name: t for t in tools}
+    if isinstance(call, dict):
+        try:
+            call = ToolCall.model_validate(call)
+        except Exception as exc:
+            return Observation(content=f"Malformed tool call: {exc}", is_error=True)
+    tool = by_name.get(call.name)
+    if tool is None:
+        return Observation(
+            content=f"Unknown tool '{call.name}'. Available tools: {', '.join(sorted(by_name))}.",
+            is_error=True,
+        )
+    return tool.execute(sandbox, call.arguments)
+
+
+def specs(tools: Iterable[Tool]) -> list[ToolSpec]:
+    return [t.spec for t in tools]
+
+
+def to_openai_tools(tools: Iterable[Tool]) -> list[dict[str, Any]]:
+    return [t.spec.to_openai() for t in tools]
+
+
+def dumps_arguments(arguments: dict[str, Any]) -> str:
+    return json.dumps(arguments, ensure_ascii=False)
