@@ -15,10 +15,21 @@ from agentgym.sandbox.pool import SandboxPool
 
 
 def resolve_backend(config: SandboxConfig) -> str:
-    """'docker' or 'local' for a config whose type may be 'auto'."""
+    """'docker' or 'local' for a config whose type may be 'auto'.
+
+    auto = Docker when a daemon answers and has the image, else the embedded local backend.
+    """
     if config.type != "auto":
         return config.type
-    return "docker" if docker_available() else "local"
+    if not docker_available():
+        return "local"
+    import docker.errors
+
+    try:
+        docker_client().images.get(config.image)
+    except docker.errors.ImageNotFound:
+        return "local"
+    return "docker"
 
 
 def make_sandbox(config: SandboxConfig | None = None, **overrides: object) -> Sandbox:

@@ -1,0 +1,266 @@
+"""The ``agentgym`` command line: demo, sandbox and image chores (more verbs per subsystem)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agentgym.errors import AgentGymError
+
+app = typer.Typer(
+    help="Train and test LLM coding agents: environments, perturbations, benchmarks, RL.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+sandbox_app = typer.Typer(
+    help="Sandboxes: list and garbage-collect containers.", no_args_is_help=True
+)
+image_app = typer.Typer(
+    help="Images: build the offline base image and task images.", no_args_is_help=True
+)
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(image_app, name="image")
+
+console = Console()
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=1)
+
+
+def _sigterm_to_keyboard_interrupt() -> None:
+    # Ctrl-C and `kill` both unwind through context managers, so sandboxes get closed.
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+# --- demo ---------------------------------------------------------------------
+
+
+DEMO_STEPS: list[tuple[str, dict[str, Any]]] = [
+    ("bash", {"command": "mkdir -p shop && cd shop && git init -q && echo ready"}),
+    (
+        "editor",
+        {
+            "command": "create",
+            "path": "shop/cart.py",
+            "file_text": (
+                "def total(prices, discount=0.0):\n"
+                '    """Sum of prices after a fractional discount."""\n'
+                "    return sum(prices) * (1 + discount)\n"
+            ),
+        },
+    ),
+    (
+        "editor",
+        {
+            "command": "create",
+            "path": "shop/test_cart.py",
+            "file_text": (
+                "from cart import total\n\n\n"
+                "def test_discount():\n"
+                "    assert total([10, 10], discount=0.25) == 15\n"
+            ),
+        },
+    ),
+    ("bash", {"command": "python3 -m pytest -q test_cart.py 2>&1 | tail -3"}),
+    ("search", {"pattern": "discount\\)", "path": "shop"}),
+    (
+        "editor",
+        {
+            "command": "str_replace",
+            "path": "shop/cart.py",
+            "old_str": "(1 + discount)",
+            "new_str": "(1 - discount)",
+        },
+    ),
+    ("bash", {"command": "python3 -m pytest -q test_cart.py 2>&1 | tail -1"}),
+    ("bash", {"command": "sleep 30", "timeout": 1}),
+    ("bash", {"command": "echo alive after the timeout; pwd"}),
+    ("editor", {"command": "view", "path": "/etc/passwd"}),
+    ("submit", {"summary": "fixed the discount sign"}),
+]
+
+
+@app.command()
+def demo(
+    backend: Annotated[str, typer.Option(help="auto | docker | local")] = "auto",
+    image: Annotated[
+        str, typer.Option(help="Docker image for the sandbox")
+    ] = "agentgym/base:latest",
+) -> None:
+    """Open a sandbox, drive the agent's tools through a small bug fix, and show what happened."""
+    from agentgym.sandbox import SandboxConfig, make_sandbox, resolve_backend
+    from agentgym.tools import default_tools, execute_call
+    from agentgym.types import ToolCall
+
+    _sigterm_to_keyboard_interrupt()
+    config = SandboxConfig(type=backend, image=image)  # type: ignore[arg-type]
+    try:
+        chosen = resolve_backend(config)
+    except AgentGymError as exc:
+        _fail(exc)
+    console.print(f"[bold]agentgym demo[/] — backend: [cyan]{chosen}[/]")
+    if chosen == "local" and backend == "auto":
+        console.print(
+            "[dim]No Docker daemon with the base image: using the embedded local sandbox. "
+            "Run `agentgym image bootstrap` with Docker to use containers.[/]"
+        )
+    tools = default_tools()
+    table = Table(title="What the agent's tools did", show_lines=True)
+    for column in ("#", "tool", "arguments", "observation", "ms"):
+        table.add_column(column, overflow="fold")
+    try:
+        started = time.perf_counter()
+        with make_sandbox(config.model_copy(update={"type": chosen})) as sandbox:
+            setup_ms = (time.perf_counter() - started) * 1000
+            for i, (name, args) in enumerate(DEMO_STEPS, 1):
+                t0 = time.perf_counter()
+                obs = execute_call(tools, sandbox, ToolCall(name=name, arguments=args))
+                ms = (time.perf_counter() - t0) * 1000
+                shown = {
+                    k: (v if len(str(v)) < 60 else str(v)[:57] + "...") for k, v in args.items()
+                }
+                text = obs.content if len(obs.content) < 400 else obs.content[:400] + " ..."
+                style = "red" if obs.is_error else ""
+                table.add_row(
+                    str(i),
+                    name,
+                    json.dumps(shown),
+                    f"[{style}]{text}[/]" if style else text,
+                    f"{ms:.1f}",
+                )
+                if obs.terminal:
+                    break
+    except AgentGymError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted; the sandbox was closed[/]")
+        raise typer.Exit(130) from None
+    console.print(table)
+    console.print(f"sandbox ready in {setup_ms:.0f} ms; closed and removed.")
+
+
+# --- sandbox --------------------------------------------------------------------
+
+
+@sandbox_app.command("gc")
+def sandbox_gc(
+    all_: Annotated[bool, typer.Option("--all", help="remove every agentgym container")] = False,
+) -> None:
+    """Remove agentgym containers whose owning process is gone (crash, Ctrl-C, SIGKILL)."""
+    from agentgym.sandbox.docker import gc
+
+    try:
+        removed = gc(all_owners=all_)
+    except AgentGymError as exc:
+        _fail(exc)
+    console.print(
+        f"removed {len(removed)} container(s)" + (": " + ", ".join(removed) if removed else "")
+    )
+
+
+@sandbox_app.command("ls")
+def sandbox_ls() -> None:
+    """List agentgym containers with their owner process and age."""
+    from agentgym.sandbox import docker_client
+    from agentgym.sandbox.docker import LABEL, _owner_alive
+
+    try:
+        containers = docker_client().containers.list(all=True, filters={"label": LABEL})
+    except AgentGymError as exc:
+        _fail(exc)
+    table = Table()
+    for column in ("name", "status", "owner pid", "owner alive", "age s", "run id"):
+        table.add_column(column)
+    now = time.time()
+    for c in containers:
+        labels = c.labels or {}
+        age = now - float(labels.get("agentgym.created", now))
+        table.add_row(
+            c.name,
+            c.status,
+            labels.get("agentgym.owner_pid", "?"),
+            str(_owner_alive(labels)),
+            f"{age:.0f}",
+            labels.get("agentgym.run_id", "?"),
+        )
+    console.print(table)
+
+
+# --- images ---------------------------------------------------------------------
+
+
+@image_app.command("bootstrap")
+def image_bootstrap(
+    force: Annotated[bool, typer.Option(help="rebuild even if the cached image exists")] = False,
+) -> None:
+    """Build the offline base image with debootstrap from this machine's apt mirror."""
+    from agentgym.sandbox.images import apt_mirror_and_suite, bootstrap_base_image
+
+    try:
+        _, suite = apt_mirror_and_suite()
+        console.print(f"building the base image (Debian {suite}, minbase) ...")
+        started = time.perf_counter()
+        with console.status("debootstrap + docker import (a minute or two the first time)"):
+            tag = bootstrap_base_image(force=force, log=False)
+    except AgentGymError as exc:
+        _fail(exc)
+    console.print(
+        f"[green]ready:[/] {tag} (also agentgym/base:latest) in {time.perf_counter() - started:.0f}s"
+    )
+
+
+@image_app.command("build")
+def image_build(
+    context: Annotated[Path, typer.Argument(help="folder with a Dockerfile (FROM agentgym/base)")],
+    name: Annotated[str | None, typer.Option(help="name part of the tag")] = None,
+) -> None:
+    """Build a task image from a Dockerfile; cached by the folder's content hash."""
+    from agentgym.sandbox.images import build_task_image
+
+    try:
+        with console.status(f"building {context}"):
+            tag = build_task_image(context, name=name or context.resolve().name)
+    except AgentGymError as exc:
+        _fail(exc)
+    console.print(f"[green]built:[/] {tag}")
+
+
+@image_app.command("list")
+def image_list() -> None:
+    """Show the images agentgym built."""
+    from agentgym.sandbox.images import list_images
+
+    try:
+        images = list_images()
+    except AgentGymError as exc:
+        _fail(exc)
+    table = Table()
+    for column in ("tag", "kind", "content hash", "MB", "created"):
+        table.add_column(column)
+    for info in images:
+        table.add_row(info.tag, info.kind, info.content_hash, f"{info.size_mb}", info.created)
+    console.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
