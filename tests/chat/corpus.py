@@ -20,7 +20,10 @@ BASH = {
             "type": "object",
             "properties": {
                 "command": {"type": "string", "description": "The command to run."},
-                "timeout": {"type": "integer", "description": "Seconds before the command is killed."},
+                "timeout": {
+                    "type": "integer",
+                    "description": "Seconds before the command is killed.",
+                },
             },
             "required": ["command"],
         },
@@ -85,9 +88,15 @@ CASES: dict[str, dict[str, Any]] = {
             {
                 "role": "assistant",
                 "content": "Let me look at the failing test.",
-                "tool_calls": [_call("call0001a", "bash", {"command": "pytest -x tests/test_parse.py"})],
+                "tool_calls": [
+                    _call("call0001a", "bash", {"command": "pytest -x tests/test_parse.py"})
+                ],
             },
-            {"role": "tool", "tool_call_id": "call0001a", "content": "E   KeyError: 'name'\n1 failed"},
+            {
+                "role": "tool",
+                "tool_call_id": "call0001a",
+                "content": "E   KeyError: 'name'\n1 failed",
+            },
         ],
         "tools": TOOLS,
         "add_generation_prompt": True,
@@ -100,7 +109,11 @@ CASES: dict[str, dict[str, Any]] = {
                 "role": "assistant",
                 "content": None,
                 "tool_calls": [
-                    _call("call0002b", "bash", '{"command": "grep -n name src/parse.py", "timeout": 30}')
+                    _call(
+                        "call0002b",
+                        "bash",
+                        '{"command": "grep -n name src/parse.py", "timeout": 30}',
+                    )
                 ],
             },
             {"role": "tool", "tool_call_id": "call0002b", "content": "12:    return row['name']"},
@@ -128,7 +141,11 @@ CASES: dict[str, dict[str, Any]] = {
                     ),
                 ],
             },
-            {"role": "tool", "tool_call_id": "call0003c", "content": "def parse(row):\n    return row['name']"},
+            {
+                "role": "tool",
+                "tool_call_id": "call0003c",
+                "content": "def parse(row):\n    return row['name']",
+            },
             {"role": "tool", "tool_call_id": "call0004d", "content": "Edited src/parse.py"},
         ],
         "tools": TOOLS,

@@ -32,7 +32,7 @@ from transformers import PreTrainedTokenizerFast
 from transformers.utils import chat_template_utils
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from corpus import CASES, GOLDEN_DATE  # noqa: E402
+from corpus import CASES, GOLDEN_DATE
 
 # family -> (template file, bos, eos, extra template kwargs)
 FAMILIES = {
@@ -84,7 +84,9 @@ def _tokenizer(template: str, bos: str | None, eos: str | None) -> PreTrainedTok
         if tok:
             vocab[tok] = len(vocab)
     tk = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    hf = PreTrainedTokenizerFast(tokenizer_object=tk, bos_token=bos, eos_token=eos, unk_token="<unk>")
+    hf = PreTrainedTokenizerFast(
+        tokenizer_object=tk, bos_token=bos, eos_token=eos, unk_token="<unk>"
+    )
     hf.chat_template = template
     return hf
 
@@ -109,8 +111,14 @@ def render_case(family: str, case: dict, ref: Path) -> dict:
     first: Exception | None = None
     variants = [
         ("raw", copy.deepcopy(case["messages"])),
-        ("normalized: content null -> '', arguments as dicts", _normalize(case["messages"], "dict")),
-        ("normalized: content null -> '', arguments as JSON strings", _normalize(case["messages"], "json")),
+        (
+            "normalized: content null -> '', arguments as dicts",
+            _normalize(case["messages"], "dict"),
+        ),
+        (
+            "normalized: content null -> '', arguments as JSON strings",
+            _normalize(case["messages"], "json"),
+        ),
     ]
     for variant, messages in variants:
         try:

@@ -1,0 +1,495 @@
+"""ChatML families: Qwen2.5, Qwen3 (Hermes-style JSON tool calls), Qwen3-Coder (XML), Hermes 3."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from agentgym.chat.base import (
+    ChatFormat,
+    Segment,
+    check_no_calls_in_reasoning,
+    coerce_value,
+    content_of,
+    loads_json,
+    make_call,
+    schema_props,
+    split_think,
+    tojson,
+)
+from agentgym.errors import ParseError
+from agentgym.types import Message, ToolCall
+
+IM_START, IM_END = "<|im_start|>", "<|im_end|>"
+_JSON_CALL = re.compile(r"<tool_call>(.*?)(</tool_call>|$)", re.S)
+
+
+def _turn(role: str, content: str, index: int) -> list[Segment]:
+    return [Segment(f"{IM_START}{role}\n{content}{IM_END}\n", "text", index)]
+
+
+def _assistant(text_after_header: str, index: int, trailer: str = "\n") -> list[Segment]:
+    """``<|im_start|>assistant\\n`` + generated text (+ end of turn) + trailer."""
+    return [
+        Segment(f"{IM_START}assistant\n", "header", index),
+        Segment(text_after_header, "body", index),
+        Segment(trailer, "trailer", index),
+    ]
+
+
+def _json_call_text(call: ToolCall) -> str:
+    return f'<tool_call>\n{{"name": "{call.name}", "arguments": {tojson(call.arguments)}}}\n</tool_call>'
+
+
+def _tool_block(messages: list[Message], i: int, index: int, role: str = "user") -> list[Segment]:
+    m = messages[i]
+    text = ""
+    if i == 0 or messages[i - 1].role != "tool":
+        text += f"{IM_START}{role}"
+    text += f"\n<tool_response>\n{content_of(m)}\n</tool_response>"
+    if i == len(messages) - 1 or messages[i + 1].role != "tool":
+        text += f"{IM_END}\n"
+    return [Segment(text, "text", index)]
+
+
+def parse_json_calls(completion: str, end: str = IM_END, think: bool = True) -> Message:
+    """``<think>..</think>`` + content + ``<tool_call>{json}</tool_call>`` blocks."""
+    text = completion[: -len(end)] if completion.endswith(end) else completion
+    reasoning, rest = split_think(text) if think else (None, text)
+    check_no_calls_in_reasoning(reasoning, ["<tool_call>"], completion)
+    if reasoning is not None:
+        reasoning = reasoning.strip("\n")
+        rest = rest.lstrip("\n")
+    calls = []
+    first = rest.find("<tool_call>")
+    content = rest if first < 0 else rest[:first]
+    if first >= 0:
+        for n, match in enumerate(_JSON_CALL.finditer(rest[first:])):
+            if not match.group(2):
+                raise ParseError(
+                    "a <tool_call> block is not closed; end each call with </tool_call>.",
+                    raw=completion,
+                )
+            obj = loads_json(match.group(1).strip(), f"tool call #{n + 1}", completion)
+            if not isinstance(obj, dict) or "name" not in obj:
+                raise ParseError(
+                    'each <tool_call> must hold {"name": ..., "arguments": {...}}.', raw=completion
+                )
+            calls.append(make_call(obj["name"], obj.get("arguments", {}), completion))
+        leftover = _JSON_CALL.sub("", rest[first:]).strip()
+        if leftover:
+            raise ParseError(
+                f"unexpected text after the tool calls: {leftover[:80]!r}; write text before the calls.",
+                raw=completion,
+            )
+    content = content.rstrip("\n") if calls else content
+    return Message(role="assistant", content=content, reasoning=reasoning, tool_calls=calls)
+
+
+_QWEN_TOOLS_HEAD = (
+    "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+    "You are provided with function signatures within <tools></tools> XML tags:\n<tools>"
+)
+
+
+class Qwen25(ChatFormat):
+    name = "qwen2.5"
+    reference = "Qwen/Qwen2.5-7B-Instruct"
+    eos_token = IM_END
+    end_of_turn = IM_END
+    stop_strings = (IM_END, "<|endoftext|>")
+    special_tokens = (IM_START, IM_END, "<|endoftext|>", "<tool_call>", "</tool_call>")
+    default_system = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options):
+        segs: list[Segment] = []
+        has_system = bool(messages) and messages[0].role == "system"
+        system = content_of(messages[0]) if has_system else self.default_system
+        if tools:
+            text = f"{IM_START}system\n{system}\n\n{_QWEN_TOOLS_HEAD}"
+            text += "".join("\n" + tojson(t) for t in tools)
+            text += (
+                "\n</tools>\n\nFor each function call, return a json object with function name and "
+                "arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n"
+                '{{"name": <function-name>, "arguments": <args-json-object>}}\n</tool_call>'
+                f"{IM_END}\n"
+            )
+            segs.append(Segment(text, "text", 0 if has_system else -1))
+        else:
+            segs.append(
+                Segment(f"{IM_START}system\n{system}{IM_END}\n", "text", 0 if has_system else -1)
+            )
+        for i, m in enumerate(messages):
+            if (
+                m.role == "user"
+                or (m.role == "system" and i > 0)
+                or (m.role == "assistant" and not m.tool_calls)
+            ):
+                if m.role == "assistant":
+                    segs += _assistant(content_of(m) + IM_END, i)
+                else:
+                    segs += _turn(m.role, content_of(m), i)
+            elif m.role == "assistant":
+                body = ("\n" + m.content if m.content else "") + "".join(
+                    "\n" + _json_call_text(c) for c in m.tool_calls
+                )
+                segs += _assistant(body[1:] + IM_END, i)
+            elif m.role == "tool":
+                segs += _tool_block(messages, i, i)
+        if add_generation_prompt:
+            segs.append(Segment(f"{IM_START}assistant\n", "gen", len(messages)))
+        return segs
+
+    def _parse(self, completion, tools):
+        return parse_json_calls(completion, think=False)
+
+
+class Qwen3(ChatFormat):
+    name = "qwen3"
+    reference = "Qwen/Qwen3-8B (same template as Qwen3-0.6B)"
+    eos_token = IM_END
+    end_of_turn = IM_END
+    stop_strings = (IM_END, "<|endoftext|>")
+    special_tokens = (
+        IM_START,
+        IM_END,
+        "<|endoftext|>",
+        "<tool_call>",
+        "</tool_call>",
+        "<think>",
+        "</think>",
+        "<tool_response>",
+        "</tool_response>",
+    )
+    family_options: ClassVar[dict[str, str]] = {
+        "enable_thinking": "True (default) or False: False pre-fills an empty think block."
+    }
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options):
+        segs: list[Segment] = []
+        has_system = bool(messages) and messages[0].role == "system"
+        if tools:
+            text = f"{IM_START}system\n" + (content_of(messages[0]) + "\n\n" if has_system else "")
+            text += _QWEN_TOOLS_HEAD + "".join("\n" + tojson(t) for t in tools)
+            text += (
+                "\n</tools>\n\nFor each function call, return a json object with function name and "
+                "arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n"
+                '{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>'
+                f"{IM_END}\n"
+            )
+            segs.append(Segment(text, "text", 0 if has_system else -1))
+        elif has_system:
+            segs.append(
+                Segment(f"{IM_START}system\n{content_of(messages[0])}{IM_END}\n", "text", 0)
+            )
+        last_query = len(messages) - 1
+        for i in range(len(messages) - 1, -1, -1):
+            c = content_of(messages[i])
+            if messages[i].role == "user" and not (
+                c.startswith("<tool_response>") and c.endswith("</tool_response>")
+            ):
+                last_query = i
+                break
+        if options.get("reasoning") == "keep":
+            last_query = -1
+        for i, m in enumerate(messages):
+            if m.role == "user" or (m.role == "system" and i > 0):
+                segs += _turn(m.role, content_of(m), i)
+            elif m.role == "assistant":
+                content = content_of(m)
+                reasoning = ""
+                if m.reasoning is not None:
+                    reasoning = m.reasoning
+                elif "</think>" in content:
+                    reasoning = (
+                        content.split("</think>")[0].rstrip("\n").split("<think>")[-1].lstrip("\n")
+                    )
+                    content = content.split("</think>")[-1].lstrip("\n")
+                if i > last_query and (i == len(messages) - 1 or reasoning):
+                    body = (
+                        "<think>\n"
+                        + reasoning.strip("\n")
+                        + "\n</think>\n\n"
+                        + content.lstrip("\n")
+                    )
+                else:
+                    body = content
+                for n, call in enumerate(m.tool_calls):
+                    if (n == 0 and content) or n > 0:
+                        body += "\n"
+                    body += _json_call_text(call)
+                segs += _assistant(body + IM_END, i)
+            elif m.role == "tool":
+                segs += _tool_block(messages, i, i)
+        if add_generation_prompt:
+            gen = f"{IM_START}assistant\n"
+            if options.get("enable_thinking", True) is False:
+                gen += "<think>\n\n</think>\n\n"
+            segs.append(Segment(gen, "gen", len(messages)))
+        return segs
+
+    def _parse(self, completion, tools):
+        return parse_json_calls(completion)
+
+
+class Hermes3(ChatFormat):
+    name = "hermes3"
+    reference = "NousResearch/Hermes-3-Llama-3.1-8B (tool_use template; plain ChatML without tools)"
+    bos_token = "<|begin_of_text|>"
+    eos_token = IM_END
+    end_of_turn = IM_END
+    stop_strings = (IM_END, "<|end_of_text|>")
+    special_tokens = (
+        "<|begin_of_text|>",
+        "<|end_of_text|>",
+        IM_START,
+        IM_END,
+        "<tool_call>",
+        "</tool_call>",
+        "<tool_response>",
+        "</tool_response>",
+    )
+
+    @staticmethod
+    def _py_type(spec: Any) -> str:
+        basic = {"string": "str", "number": "float", "integer": "int", "boolean": "bool"}
+        t = spec.get("type") if isinstance(spec, dict) else None
+        if isinstance(t, str) and t in basic:
+            return basic[t]
+        if t == "array":
+            return "list[Any]"  # the template passes the schema's items() pairs, which have no type
+        if t == "object":
+            if "additionalProperties" in spec:
+                return "dict[str, " + Hermes3._py_type(spec["additionalProperties"]) + "]"
+            return "dict"
+        if isinstance(t, list):
+            return "Union[" + ",".join(Hermes3._py_type({"type": x}) for x in t) + "]"
+        return "Any"
+
+    def _tools_system(self, tools: list[dict[str, Any]]) -> str:
+        text = (
+            f"{IM_START}system\nYou are a function calling AI model. You are provided with function signatures "
+            "within <tools></tools> XML tags. You may call one or more functions to assist with the user query. "
+            "Don't make assumptions about what values to plug into functions. Here are the available tools: <tools> "
+        )
+        for n, tool in enumerate(tools):
+            fn = tool["function"]
+            props = (fn.get("parameters") or {}).get("properties") or {}
+            text += (
+                '{"type": "function", "function": {"name": "'
+                + fn["name"]
+                + '", "description": "'
+                + fn["name"]
+                + "("
+            )
+            text += ", ".join(f"{p}: {self._py_type(s)}" for p, s in props.items()) + ")"
+            text += " - " + fn.get("description", "") + "\n\n"
+            for k, (p, s) in enumerate(props.items()):
+                if k == 0:
+                    text += "    Args:\n"
+                text += (
+                    "        "
+                    + p
+                    + "("
+                    + self._py_type(s)
+                    + "): "
+                    + str(s.get("description", "")).strip()
+                )
+            text += (
+                '", "parameters": ' + ("{}" if not props else tojson(fn.get("parameters"))) + "}"
+            )
+            if n < len(tools) - 1:
+                text += "\n"
+        text += (
+            " </tools>Use the following pydantic model json schema for each tool call you will make: "
+            '{"properties": {"name": {"title": "Name", "type": "string"}, "arguments": {"title": "Arguments", '
+            '"type": "object"}}, "required": ["name", "arguments"], "title": "FunctionCall", "type": "object"}}\n'
+            "For each function call return a json object with function name and arguments within "
+            "<tool_call></tool_call> XML tags as follows:\n<tool_call>\n"
+            '{"name": <function-name>, "arguments": <args-dict>}\n</tool_call>' + IM_END + "\n"
+        )
+        return text
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options):
+        segs = [Segment(self.bos_token, "text", -1)]
+        if not tools:  # the default (non tool-use) template
+            for i, m in enumerate(messages):
+                if m.role == "assistant":
+                    segs += _assistant(content_of(m) + IM_END, i)
+                else:
+                    segs += _turn(m.role, content_of(m), i)
+        else:
+            segs.append(Segment(self._tools_system(tools), "text", -1))
+            for i, m in enumerate(messages):
+                if m.role in ("user", "system"):
+                    segs += _turn(m.role, content_of(m), i)
+                elif m.role == "assistant" and not m.tool_calls:
+                    segs += _assistant(content_of(m) + IM_END, i)
+                elif m.role == "assistant":
+                    body = "\n".join(
+                        f'<tool_call>\n{{"name": "{c.name}", "arguments": {tojson(c.arguments)}}}\n</tool_call>'
+                        for c in m.tool_calls
+                    )
+                    segs += _assistant(body + IM_END, i)
+                elif m.role == "tool":
+                    last = i == len(messages) - 1
+                    text = f"{IM_START}tool\n" if i > 0 and messages[i - 1].role != "tool" else ""
+                    text += f"<tool_response>\n{content_of(m)}" + (
+                        "\n</tool_response>" if last else "\n</tool_response>\n"
+                    )
+                    if last or messages[i + 1].role != "tool":
+                        text += IM_END
+                    segs.append(Segment(text, "text", i))
+        if add_generation_prompt:
+            segs.append(Segment(f"{IM_START}assistant\n", "gen", len(messages)))
+        return segs
+
+    def _parse(self, completion, tools):
+        return parse_json_calls(completion, think=False)
+
+
+_XML_CALL = re.compile(r"<tool_call>\s*<function=([^>\n]*)>(.*?)</function>\s*</tool_call>", re.S)
+_XML_PARAM = re.compile(r"<parameter=([^>\n]*)>\n?(.*?)\n?</parameter>", re.S)
+
+
+def _jinja_string(value: Any) -> str:
+    """Jinja's ``string`` filter: Python ``str()`` (so dicts print as Python reprs)."""
+    return value if isinstance(value, str) else str(value)
+
+
+class Qwen3Coder(ChatFormat):
+    name = "qwen3-coder"
+    reference = "Qwen/Qwen3-Coder-30B-A3B-Instruct"
+    eos_token = IM_END
+    end_of_turn = IM_END
+    stop_strings = (IM_END, "<|endoftext|>")
+    special_tokens = (IM_START, IM_END, "<|endoftext|>", "<tool_call>", "</tool_call>")
+    default_system = (
+        "You are Qwen, a helpful AI assistant that can interact with a computer to solve tasks."
+    )
+
+    @staticmethod
+    def _item_list(items: Any) -> str:
+        if not isinstance(items, list | tuple) or not items:
+            return ""
+        return (
+            "\n<required>["
+            + ", ".join(f"`{x}`" if isinstance(x, str) else str(x) for x in items)
+            + "]</required>"
+        )
+
+    def _tools_text(self, tools: list[dict[str, Any]]) -> str:
+        text = "\n\nYou have access to the following functions:\n\n<tools>"
+        for tool in tools:
+            fn = tool["function"]
+            params = fn.get("parameters") or {}
+            text += f"\n<function>\n<name>{fn['name']}</name>"
+            text += f"\n<description>{str(fn.get('description', '')).strip()}</description>\n<parameters>"
+            for pname, fields in (params.get("properties") or {}).items():
+                text += f"\n<parameter>\n<name>{pname}</name>"
+                if "type" in fields:
+                    text += f"\n<type>{_jinja_string(fields['type'])}</type>"
+                if "description" in fields:
+                    text += f"\n<description>{str(fields['description']).strip()}</description>"
+                for key, value in fields.items():
+                    if not key or key in ("type", "description", "enum", "required"):
+                        continue
+                    normed = key.replace("-", "_").replace(" ", "_").replace("$", "")
+                    if isinstance(value, dict):
+                        text += f"\n<{normed}>{tojson(value)}</{normed}>"
+                    elif value is not None:
+                        text += f"\n<{normed}>{_jinja_string(value)}</{normed}>"
+                text += self._item_list(fields.get("required")) + "\n</parameter>"
+            text += self._item_list(params.get("required")) + "\n</parameters>"
+            if "return" in fn:
+                ret = fn["return"]
+                text += f"\n<return>{tojson(ret) if isinstance(ret, dict) else _jinja_string(ret)}</return>"
+            text += "\n</function>"
+        text += "\n</tools>"
+        text += (
+            "\n\nIf you choose to call a function ONLY reply in the following format with NO suffix:\n\n"
+            "<tool_call>\n<function=example_function_name>\n<parameter=example_parameter_1>\nvalue_1\n"
+            "</parameter>\n<parameter=example_parameter_2>\nThis is the value for the second parameter\n"
+            "that can span\nmultiple lines\n</parameter>\n</function>\n</tool_call>\n\n<IMPORTANT>\nReminder:\n"
+            "- Function calls MUST follow the specified format: an inner <function=...></function> block must "
+            "be nested within <tool_call></tool_call> XML tags\n- Required parameters MUST be specified\n"
+            "- You may provide optional reasoning for your function call in natural language BEFORE the "
+            "function call, but NOT after\n- If there is no function call available, answer the question like "
+            "normal with your current knowledge and do not tell the user about function calls\n</IMPORTANT>"
+        )
+        return text
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options):
+        segs: list[Segment] = []
+        has_system = bool(messages) and messages[0].role == "system"
+        loop = messages[1:] if has_system else messages
+        offset = 1 if has_system else 0
+        head = ""
+        if has_system:
+            head = f"{IM_START}system\n{content_of(messages[0])}"
+        elif tools:
+            head = f"{IM_START}system\n{self.default_system}"
+        if tools:
+            head += self._tools_text(tools)
+        if has_system or tools:
+            head += f"{IM_END}\n"
+        segs.append(Segment(head, "text", 0 if has_system else -1))
+        for j, m in enumerate(loop):
+            i = j + offset
+            if m.role == "assistant" and m.tool_calls:
+                body = ""
+                if m.content is not None and m.content.strip():
+                    body += "\n" + m.content.strip() + "\n"
+                for c in m.tool_calls:
+                    body += f"\n<tool_call>\n<function={c.name}>\n"
+                    for k, v in c.arguments.items():
+                        body += f"<parameter={k}>\n{_jinja_string(v)}\n</parameter>\n"
+                    body += "</function>\n</tool_call>"
+                segs += _assistant(body[1:] + IM_END, i)
+            elif m.role == "assistant":
+                segs += _assistant(content_of(m) + IM_END, i)
+            elif m.role in ("user", "system"):
+                segs += _turn(m.role, content_of(m), i)
+            elif m.role == "tool":
+                text = f"{IM_START}user\n" if j > 0 and loop[j - 1].role != "tool" else ""
+                text += f"<tool_response>\n{content_of(m)}\n</tool_response>\n"
+                if j == len(loop) - 1 or loop[j + 1].role != "tool":
+                    text += f"{IM_END}\n"
+                segs.append(Segment(text, "text", i))
+        if add_generation_prompt:
+            segs.append(Segment(f"{IM_START}assistant\n", "gen", len(messages)))
+        return segs
+
+    def _parse(self, completion, tools):
+        text = completion[: -len(IM_END)] if completion.endswith(IM_END) else completion
+        reasoning, rest = split_think(text)
+        check_no_calls_in_reasoning(reasoning, ["<tool_call>"], completion)
+        first = rest.find("<tool_call>")
+        if first < 0:
+            return Message(role="assistant", content=rest, reasoning=reasoning)
+        content, calls_text = rest[:first], rest[first:]
+        calls = []
+        for match in _XML_CALL.finditer(calls_text):
+            name = match.group(1).strip()
+            props = schema_props(tools, name)
+            args: dict[str, Any] = {}
+            for pm in _XML_PARAM.finditer(match.group(2)):
+                key = pm.group(1).strip()
+                args[key] = coerce_value(pm.group(2), props.get(key))
+            calls.append(make_call(name, args, completion))
+        leftover = _XML_CALL.sub("", calls_text).strip()
+        if leftover or not calls:
+            if "<tool_call>" in leftover:
+                raise ParseError(
+                    "a tool call is malformed; write <tool_call>\\n<function=NAME>\\n<parameter=KEY>\\nVALUE\\n"
+                    "</parameter>\\n</function>\\n</tool_call>, closing every tag.",
+                    raw=completion,
+                )
+            raise ParseError(
+                f"unexpected text after the tool calls: {leftover[:80]!r}; write text before the calls.",
+                raw=completion,
+            )
+        content = content.strip("\n")
+        return Message(
+            role="assistant", content=content or None, reasoning=reasoning, tool_calls=calls
+        )

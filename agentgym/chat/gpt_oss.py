@@ -1,0 +1,235 @@
+"""gpt-oss (harmony): system/developer messages, analysis/commentary/final channels, TypeScript tools."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, ClassVar
+
+from agentgym.chat.base import ChatFormat, Segment, content_of, loads_json, make_call, tojson
+from agentgym.errors import ChatFormatError, ParseError
+from agentgym.types import Message
+
+S, M, E, C, CALL, RET = (
+    "<|start|>",
+    "<|message|>",
+    "<|end|>",
+    "<|channel|>",
+    "<|call|>",
+    "<|return|>",
+)
+_MSG = re.compile(
+    r"(?:<\|start\|>assistant)?(?P<to>\s*to=functions\.(?P<name>[^<\s]+))?<\|channel\|>(?P<channel>\w+)"
+    r"(?P<ctype>[^<]*)<\|message\|>(?P<body>.*?)(?P<end><\|end\|>|<\|call\|>|<\|return\|>|$)",
+    re.S,
+)
+
+
+def _ts_type(spec: dict[str, Any]) -> str:
+    """The TypeScript type the harmony template prints for a JSON schema (common cases)."""
+    t = spec.get("type")
+    nullable = " | null" if spec.get("nullable") else ""
+    if t == "array":
+        items = spec.get("items")
+        if not items:
+            return "any[]" + nullable
+        it = items.get("type")
+        if it in ("string", "number", "integer", "boolean"):
+            return ("number" if it == "integer" else it) + "[]" + nullable
+        inner = _ts_type(items)
+        return (
+            "any[]" if inner == "object | object" or len(inner) > 50 else inner + "[]"
+        ) + nullable
+    if isinstance(t, list) and t:
+        return " | ".join(t) if len(t) > 1 else t[0]
+    if spec.get("oneOf"):
+        variants = spec["oneOf"]
+        if len(variants) > 1 and any(v.get("type") == "object" for v in variants):
+            return "any"
+        return " | ".join(
+            _ts_type(v) for v in variants
+        )  # descriptions/defaults of variants not rendered
+    if t == "string":
+        if spec.get("enum"):
+            return '"' + '" | "'.join(spec["enum"]) + '"'
+        return "string" + nullable
+    if t in ("number", "integer"):
+        return "number"
+    if t == "boolean":
+        return "boolean"
+    if t == "object":
+        props = spec.get("properties")
+        if not props:
+            return "object"
+        req = spec.get("required") or []
+        parts = [
+            name + ("" if name in req else "?") + ": " + "\n                " + _ts_type(p)
+            for name, p in props.items()
+        ]
+        return "{\n" + ", ".join(parts) + "}"
+    return "any"
+
+
+def _namespace(tools: list[dict[str, Any]]) -> str:
+    text = "## functions\n\nnamespace functions {\n\n"
+    for tool in tools:
+        fn = tool["function"]
+        text += "// " + fn.get("description", "") + "\ntype " + fn["name"] + " = "
+        params = fn.get("parameters") or {}
+        if params.get("properties"):
+            text += "(_: {\n"
+            req = params.get("required") or []
+            for pname, spec in params["properties"].items():
+                if spec.get("description"):
+                    text += "// " + spec["description"] + "\n"
+                text += pname + ("" if pname in req else "?") + ": " + _ts_type(spec)
+                if "default" in spec:
+                    if spec.get("enum"):
+                        text += ", // default: " + str(spec["default"])
+                    elif spec.get("oneOf"):
+                        text += "// default: " + str(spec["default"])
+                    else:
+                        text += ", // default: " + tojson(spec["default"])
+                text += ",\n"
+            text += "}) => any;\n\n"
+        else:
+            text += "() => any;\n\n"
+    return text + "} // namespace functions"
+
+
+class GptOss(ChatFormat):
+    name = "gpt-oss"
+    reference = "openai/gpt-oss-120b"
+    eos_token = RET
+    end_of_turn = RET  # <|call|> ends a tool-call turn; <|end|> is used when re-rendering history
+    stop_strings = (RET, CALL, "<|endoftext|>")
+    special_tokens = (S, M, E, C, CALL, RET, "<|constrain|>", "<|endoftext|>")
+    family_options: ClassVar[dict[str, str]] = {
+        "reasoning_effort": "'low' | 'medium' (default) | 'high', printed in the system message.",
+        "model_identity": "the first line of the system message.",
+    }
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options):
+        identity = options.get(
+            "model_identity", "You are ChatGPT, a large language model trained by OpenAI."
+        )
+        system = (
+            f"{S}system{M}{identity}\nKnowledge cutoff: 2024-06\n"
+            f"Current date: {(date or dt.date.today()).strftime('%Y-%m-%d')}\n\n"
+            f"Reasoning: {options.get('reasoning_effort', 'medium')}\n\n"
+            "# Valid channels: analysis, commentary, final. Channel must be included for every message."
+        )
+        if tools:
+            system += "\nCalls to these tools must go to the commentary channel: 'functions'."
+        segs = [Segment(system + E, "text", -1)]
+        loop, offset, developer = messages, 0, ""
+        if messages and messages[0].role == "system":
+            developer, loop, offset = content_of(messages[0]), messages[1:], 1
+        if developer or tools:
+            text = f"{S}developer{M}"
+            if developer:
+                text += "# Instructions\n\n" + developer + "\n\n"
+            if tools:
+                text += "# Tools\n\n" + _namespace(tools)
+            segs.append(Segment(text + E, "text", 0 if offset else -1))
+        last_call: str | None = None
+        for j, m in enumerate(loop):
+            i = j + offset
+            if m.role == "assistant":
+                content, thinking = content_of(m), m.reasoning
+                for field in (content, thinking or ""):
+                    if f"{C}analysis{M}" in field or f"{C}final{M}" in field:
+                        raise ChatFormatError(
+                            "an assistant message contains <|channel|> tags; pass the analysis text as reasoning "
+                            "and the final text as content."
+                        )
+                if m.tool_calls:
+                    future_final = any(
+                        f.role == "assistant" and not f.tool_calls for f in loop[j + 1 :]
+                    )
+                    call = m.tool_calls[0]
+                    body = ""
+                    if m.content and thinking:
+                        raise ChatFormatError(
+                            "Cannot pass both content and thinking in an assistant message with tool calls! Put "
+                            "the analysis message in one or the other, but not both."
+                        )
+                    if m.content and not future_final:
+                        body += f"{S}assistant{C}analysis{M}{content}{E}"
+                    elif thinking and not future_final:
+                        body += f"{S}assistant{C}analysis{M}{thinking}{E}"
+                    body += f"{S}assistant to=functions.{call.name}{C}commentary json{M}{tojson(call.arguments)}{CALL}"
+                    last_call = call.name
+                elif j == len(loop) - 1 and not add_generation_prompt:
+                    body = (
+                        f"{S}assistant{C}analysis{M}{thinking}{E}" if thinking is not None else ""
+                    )
+                    body += f"{S}assistant{C}final{M}{content}{RET}"
+                else:
+                    body = f"{S}assistant{C}final{M}{content}{E}"
+                    last_call = None
+                head = f"{S}assistant"
+                if body.startswith(head):
+                    segs += [Segment(head, "header", i), Segment(body[len(head) :], "body", i)]
+                else:
+                    segs.append(Segment(body, "body", i))
+            elif m.role == "tool":
+                if last_call is None:
+                    raise ChatFormatError(
+                        "Message has tool role, but there was no previous assistant message with a tool call!"
+                    )
+                text = f"{S}functions.{last_call} to=assistant{C}commentary{M}{tojson(content_of(m))}{E}"
+                segs.append(Segment(text, "text", i))
+            elif m.role == "user":
+                segs.append(Segment(f"{S}user{M}{content_of(m)}{E}", "text", i))
+        if add_generation_prompt:
+            segs.append(Segment(f"{S}assistant", "gen", len(messages)))
+        return segs
+
+    def _parse(self, completion, tools):
+        reasoning: list[str] = []
+        finals: list[str] = []
+        calls = []
+        pos = 0
+        for match in _MSG.finditer(completion):
+            if completion[pos : match.start()].strip():
+                raise ParseError(
+                    "text outside a harmony message; every message is <|channel|>NAME<|message|>TEXT<|end|>.",
+                    raw=completion,
+                )
+            pos = match.end()
+            channel, body = match.group("channel"), match.group("body")
+            if match.group("name"):
+                if match.group("end") not in (CALL, "") and match.group("end") != E:
+                    raise ParseError("a tool call must end with <|call|>.", raw=completion)
+                args = loads_json(
+                    body.strip() or "{}",
+                    f"the arguments of functions.{match.group('name')}",
+                    completion,
+                )
+                calls.append(make_call(match.group("name"), args, completion))
+            elif channel == "analysis":
+                reasoning.append(body)
+            elif channel in ("final", "commentary"):
+                finals.append(body)
+            else:
+                raise ParseError(
+                    f"unknown channel {channel!r}; use analysis, commentary or final.",
+                    raw=completion,
+                )
+            if pos >= len(completion):
+                break
+        rest = completion[pos:].strip()
+        if rest and rest not in (S, f"{S}assistant"):
+            if not finals and not reasoning and not calls:
+                return Message(role="assistant", content=completion)  # no harmony framing at all
+            raise ParseError(
+                f"unexpected text after the last message: {rest[:80]!r}; close each message with <|end|>.",
+                raw=completion,
+            )
+        return Message(
+            role="assistant",
+            content="".join(finals),
+            reasoning="".join(reasoning) if reasoning else None,
+            tool_calls=calls,
+        )

@@ -1,0 +1,150 @@
+"""MiniMax-M2: ]~b] role markers, interleaved <think>, <minimax:tool_call> XML invokes."""
+
+from __future__ import annotations
+
+import re
+
+from agentgym.chat.base import (
+    ChatFormat,
+    Segment,
+    check_no_calls_in_reasoning,
+    coerce_value,
+    content_of,
+    make_call,
+    schema_props,
+    split_think,
+    tojson,
+)
+from agentgym.errors import ChatFormatError, ParseError
+from agentgym.types import Message
+
+BEGIN, END = "<minimax:tool_call>", "</minimax:tool_call>"
+EOT = "[e~["
+_INVOKE = re.compile(r'<invoke name="([^"]*)">(.*?)</invoke>', re.S)
+_PARAM = re.compile(r'<parameter name="([^"]*)">(.*?)</parameter>', re.S)
+
+
+class MiniMaxM2(ChatFormat):
+    name = "minimax-m2"
+    reference = "MiniMaxAI/MiniMax-M2"
+    eos_token = EOT
+    end_of_turn = EOT
+    stop_strings = (EOT,)
+    special_tokens = ("]~!b[", "]~b]", EOT, "<think>", "</think>", BEGIN, END)
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options):
+        system = None
+        conv = messages
+        offset = 0
+        if messages and messages[0].role == "system":
+            system, conv, offset = messages[0], messages[1:], 1
+        last_user = -1
+        for j, m in enumerate(conv):
+            if m.role == "user":
+                last_user = j
+        if options.get("reasoning") == "keep":
+            last_user = -1
+        head = "]~!b[]~b]system\n"
+        head += (
+            content_of(system)
+            if system is not None and system.content
+            else "You are a helpful assistant."
+        )
+        if tools:
+            head += (
+                "\n\n# Tools\nYou may call one or more tools to assist with the user query.\n"
+                "Here are the tools available in JSONSchema format:\n\n<tools>\n"
+            )
+            head += "".join(f"<tool>{tojson(t['function'])}</tool>\n" for t in tools)
+            head += (
+                "</tools>\n\nWhen making tool calls, use XML format to invoke tools and pass parameters:\n"
+                f'\n{BEGIN}\n<invoke name="tool-name-1">\n<parameter name="param-key-1">param-value-1</parameter>\n'
+                '<parameter name="param-key-2">param-value-2</parameter>\n...\n</invoke>\n' + END
+            )
+        head += EOT + "\n"
+        segs = [Segment(head, "text", 0 if system is not None else -1)]
+        last_call: str | None = None
+        for j, m in enumerate(conv):
+            i = j + offset
+            if m.role == "assistant":
+                content = content_of(m)
+                reasoning = ""
+                if m.reasoning is not None:
+                    reasoning = m.reasoning
+                elif "</think>" in content:
+                    reasoning = (
+                        content.split("</think>")[0].strip("\n").split("<think>")[-1].strip("\n")
+                    )
+                    content = content.split("</think>")[-1].strip("\n")
+                body = ""
+                if reasoning and j > last_user:
+                    body += f"<think>\n{reasoning}\n</think>\n\n"
+                body += content
+                if m.tool_calls:
+                    body += BEGIN + "\n"
+                    for c in m.tool_calls:
+                        body += f'<invoke name="{c.name}">\n'
+                        for k, v in c.arguments.items():
+                            body += f'<parameter name="{k}">{v if isinstance(v, str) else tojson(v)}</parameter>\n'
+                        body += "</invoke>\n"
+                    body += END
+                    last_call = m.tool_calls[-1].name
+                else:
+                    last_call = None
+                segs += [
+                    Segment("]~b]ai\n", "header", i),
+                    Segment(body + EOT, "body", i),
+                    Segment("\n", "trailer", i),
+                ]
+            elif m.role == "tool":
+                if last_call is None:
+                    raise ChatFormatError(
+                        "Message has tool role, but there was no previous assistant message with a tool call!"
+                    )
+                text = "]~b]tool" if j == 0 or conv[j - 1].role != "tool" else ""
+                text += f"\n<response>{content_of(m)}</response>"
+                if j == len(conv) - 1 or conv[j + 1].role != "tool":
+                    text += EOT + "\n"
+                segs.append(Segment(text, "text", i))
+            elif m.role == "user":
+                segs.append(Segment(f"]~b]user\n{content_of(m)}{EOT}\n", "text", i))
+            # later system messages are not rendered by the template
+        if add_generation_prompt:
+            segs.append(Segment("]~b]ai\n<think>\n", "gen", len(messages)))
+        return segs
+
+    def _parse(self, completion, tools):
+        text = completion[: -len(EOT)] if completion.endswith(EOT) else completion
+        reasoning, rest = split_think(text)
+        check_no_calls_in_reasoning(reasoning, [BEGIN, "<invoke"], completion)
+        if reasoning is not None:
+            reasoning = reasoning.strip("\n")
+            rest = rest.lstrip("\n")
+        first = rest.find(BEGIN)
+        if first < 0:
+            if "<invoke name=" in rest:
+                raise ParseError(
+                    f"tool calls must be wrapped in {BEGIN} ... {END}.", raw=completion
+                )
+            return Message(role="assistant", content=rest, reasoning=reasoning)
+        content, block = rest[:first], rest[first + len(BEGIN) :]
+        if END not in block:
+            raise ParseError(
+                f"the tool call block is not closed; end it with {END}.", raw=completion
+            )
+        block, _, after = block.partition(END)
+        calls = []
+        for inv in _INVOKE.finditer(block):
+            props = schema_props(tools, inv.group(1))
+            args = {
+                p.group(1): coerce_value(p.group(2), props.get(p.group(1)))
+                for p in _PARAM.finditer(inv.group(2))
+            }
+            calls.append(make_call(inv.group(1), args, completion))
+        if not calls or _INVOKE.sub("", block).strip() or after.strip():
+            raise ParseError(
+                'malformed tool call; write <invoke name="NAME"><parameter name="KEY">VALUE</parameter></invoke> '
+                f"inside {BEGIN} ... {END} and nothing after it.",
+                raw=completion,
+            )
+        return Message(role="assistant", content=content, reasoning=reasoning, tool_calls=calls)
