@@ -1,0 +1,242 @@
+"""One episode's perturbation: sampled once from a recipe and a seed, applied to every turn.
+
+Env integration contract (what ``CodingEnv`` / ``PerturbedEnv`` do; see docs/perturbations.md):
+
+* ``reset``: ``ep = EpisodePerturbation.sample(recipe, seed, tools=..., system=..., user=...)``;
+  show ``ep.tools(tools)`` and ``ep.opening(system, user)``; render with
+  ``ep.chat_format(default)`` and ``ep.chat_options()``; store ``ep.records`` in the
+  trajectory and ``info``.
+* ``step``: for each tool call of the agent, ``ep.call(call, execute)``, or by hand:
+  ``obs = ep.intercept(call)``; if ``None``: ``real = ep.map_call(call)`` (a ``ToolError`` is
+  the agent's mistake: show it as an error observation), run ``real``, then
+  ``ep.tool_response(text, real.name, index)``.
+* later user turns: ``ep.user(text)``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from agentgym.errors import ToolError, UnknownToolError
+from agentgym.perturb.base import (
+    ChatOptions,
+    PerturbContext,
+    ResponseTransform,
+    ToolResponse,
+    ToolsTransform,
+    Transform,
+    replay,
+)
+from agentgym.perturb.registry import get_transform_class
+from agentgym.perturb.responses import ResponseTransientError
+from agentgym.perturb.system import SystemMoveToUser
+from agentgym.types import Observation, PerturbationRecord, ToolCall, ToolSpec
+
+
+class EpisodePerturbation:
+    """The perturbation of one episode, built from its records alone (so it can be replayed)."""
+
+    def __init__(self, records: Sequence[PerturbationRecord], *, seed: int | None = None) -> None:
+        self.records: list[PerturbationRecord] = list(records)
+        self.seed = seed
+        steps = [(get_transform_class(r.transform)(), r) for r in self.records]
+        self._steps: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
+        for t, r in steps:
+            self._steps.setdefault(r.target, []).append((t, r.params))
+        self._tools_cache: tuple[list[ToolSpec], list[ToolSpec]] | None = None
+        self._calls = 0
+        self._failures = 0
+        self._failed: set[str] = set()
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def sample(
+        cls,
+        recipe: Transform,
+        seed: int | np.random.Generator,
+        *,
+        tools: Sequence[ToolSpec] = (),
+        system: str = "",
+        user: str = "",
+    ) -> EpisodePerturbation:
+        """Draw the episode's perturbation. The same recipe, seed and inputs give the same
+        records, byte for byte."""
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        ctx = PerturbContext(tools=list(tools), system=system, user=user)
+        records = recipe.sample(rng, ctx)
+        ep = cls(records, seed=seed if isinstance(seed, int) else None)
+        ep._tools_cache = (list(tools), ctx.tools)
+        return ep
+
+    @classmethod
+    def clean(cls) -> EpisodePerturbation:
+        """No perturbation at all (the same API, every method the identity)."""
+        return cls([])
+
+    # -- opening surfaces -------------------------------------------------------------------
+    def tools(self, tools: Sequence[ToolSpec]) -> list[ToolSpec]:
+        """The tool list the agent sees."""
+        tools = list(tools)
+        if self._tools_cache is not None and self._tools_cache[0] == tools:
+            return list(self._tools_cache[1])
+        out = tools
+        for t, params in self._steps.get("tools", []):
+            out = t.apply(out, params)
+        self._tools_cache = (tools, out)
+        return list(out)
+
+    def system(self, text: str) -> str:
+        """The system prompt the agent sees ('' may mean: send no system message)."""
+        for t, params in self._steps.get("system", []):
+            text = t.apply(text, params)
+        return text
+
+    def user(self, text: str) -> str:
+        """A user message as the agent sees it (the same transforms for every user turn)."""
+        for t, params in self._steps.get("user", []):
+            text = t.apply(text, params)
+        return text
+
+    def opening(self, system: str, user: str) -> tuple[str, str]:
+        """The first system and user messages, including instructions moved between them."""
+        moved: list[str] = []
+        for t, params in self._steps.get("system", []):
+            if isinstance(t, SystemMoveToUser):
+                block = t.moved(system, params)
+                if block:
+                    moved.append(block)
+            system = t.apply(system, params)
+        user = self.user(user)
+        if moved:
+            user = "\n\n".join([*moved, user])
+        return system, user
+
+    def chat_options(self, base: ChatOptions | None = None) -> ChatOptions:
+        """Rendering options; ``None`` fields mean the format's own default."""
+        opts = base or ChatOptions()
+        for t, params in self._steps.get("chat_format", []):
+            opts = t.apply(opts, params)
+        return opts
+
+    def chat_format(self, default: str) -> str:
+        """The chat-format family name for this episode."""
+        return self.chat_options().format or default
+
+    # -- per call ---------------------------------------------------------------------------
+    def tool_response(
+        self, text: str, tool_name: str = "", call_index: int | None = None, is_error: bool = False
+    ) -> str:
+        """A tool result as the agent sees it. ``call_index`` defaults to the last intercepted call."""
+        index = self._calls - 1 if call_index is None else call_index
+        obj = ToolResponse(
+            text=text, tool_name=tool_name, call_index=max(index, 0), is_error=is_error
+        )
+        for t, params in self._steps.get("tool_response", []):
+            obj = t.apply(obj, params)
+        return obj.text
+
+    def map_call(self, call: ToolCall) -> ToolCall:
+        """The agent's call (perturbed names) as a call of the real tools.
+
+        Raises ``UnknownToolError`` / ``ToolArgumentError`` (show them to the agent) for names
+        that are not in the perturbed tool list, including a renamed tool's old name.
+        """
+        resolved = self._resolve(call)
+        if isinstance(resolved, str):
+            raise UnknownToolError(f"tool {call.name!r} is not available: {resolved}")
+        return resolved
+
+    def forward_call(self, call: ToolCall) -> ToolCall:
+        """A call of the real tools as the agent would write it (for perturbing recorded data)."""
+        for t, params in self._steps.get("tools", []):
+            call = t.forward_call(call, params)
+        return call
+
+    def intercept(self, call: ToolCall) -> Observation | None:
+        """Ask before running a call. Advances the call index.
+
+        Returns an Observation the env must show *instead of* running the call (a distractor
+        tool's canned answer, or a transient error on a call's first attempt); ``None`` means
+        run ``map_call(call)`` for real. Retrying the exact same call after a transient
+        error always returns ``None``.
+        """
+        index = self._calls
+        self._calls += 1
+        try:
+            resolved = self._resolve(call)
+        except ToolError:
+            return None  # the env reports it through map_call
+        if isinstance(resolved, str):
+            text = self.tool_response(resolved, call.name, index, is_error=True)
+            return Observation(
+                content=text, is_error=True, metadata={"perturbation": "distractor_tool"}
+            )
+        key = json.dumps([resolved.name, resolved.arguments], sort_keys=True, default=str)
+        if key in self._failed:
+            self._failed.discard(key)
+            return None
+        for t, params in self._steps.get("tool_response", []):
+            if isinstance(t, ResponseTransientError) and t.fails(index, params):
+                limit = params["max_failures"]
+                if limit and self._failures >= limit:
+                    continue
+                self._failures += 1
+                self._failed.add(key)
+                return Observation(
+                    content=t.notice(index, params),
+                    is_error=True,
+                    metadata={"perturbation": "transient_error", "call_index": index},
+                )
+        return None
+
+    def call(self, call: ToolCall, execute: Callable[[ToolCall], Observation]) -> Observation:
+        """The whole per-call protocol: intercept, map back, run, perturb the response."""
+        obs = self.intercept(call)
+        if obs is not None:
+            return obs
+        index = self._calls - 1
+        try:
+            real = self.map_call(call)
+        except ToolError as exc:
+            return Observation(content=str(exc), is_error=True)
+        result = execute(real)
+        text = self.tool_response(result.content, real.name, index, is_error=result.is_error)
+        return result.model_copy(update={"content": text})
+
+    def _resolve(self, call: ToolCall) -> ToolCall | str:
+        tool_steps = self._steps.get("tools", [])
+        if self._tools_cache is not None and tool_steps:
+            names = [t.name for t in self._tools_cache[1]]
+            if call.name not in names:
+                raise UnknownToolError(
+                    f"unknown tool {call.name!r}; available tools: {', '.join(names)}"
+                )
+        out: ToolCall | str = call
+        for t, params in reversed(tool_steps):
+            assert isinstance(t, ToolsTransform)
+            out = t.invert_call(out, params)
+            if isinstance(out, str):
+                return out
+        return out
+
+    # -- inspection ---------------------------------------------------------------------------
+    def summary(self) -> list[str]:
+        """One line per applied transform, for logs and reports."""
+        return [
+            f"{r.target}: {r.transform} {json.dumps(r.params, sort_keys=True)}"
+            for r in self.records
+        ]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [r.model_dump(mode="json") for r in self.records]
+
+    @property
+    def response_transforms(self) -> list[tuple[ResponseTransform, dict[str, Any]]]:
+        return list(self._steps.get("tool_response", []))
+
+
+__all__ = ["EpisodePerturbation", "replay"]

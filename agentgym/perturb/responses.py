@@ -1,0 +1,602 @@
+"""Transforms of tool responses. Params are sampled once per episode; per-response choices come
+from a Generator seeded by ``(params["seed"], call_index, ...)`` so replays are exact.
+
+Preserving transforms keep all information: the lossless ones have an exact ``restore``;
+truncation states how much it cut. ``response_transient_error`` is special: the env asks it
+*before* running a call (see ``EpisodePerturbation.intercept``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, ClassVar
+
+import yaml
+
+from agentgym.perturb.banks import bank
+from agentgym.perturb.base import ResponseTransform, ToolResponse, derived_rng, seed_param
+from agentgym.perturb.registry import register
+
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _choose(rng, items):
+    return items[int(rng.integers(len(items)))]
+
+
+def _load_json(text: str) -> Any:
+    s = text.lstrip()
+    if not s or s[0] not in "{[":
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict | list) else None
+
+
+# --- format ----------------------------------------------------------------------------------
+
+_TABLE_HEAD = "| line | text |\n|---:|---|"
+
+
+def _esc(cell: str) -> str:
+    return cell.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _unesc(cell: str) -> str:
+    return re.sub(r"\\(.)", r"\1", cell)
+
+
+@register
+class ResponseTextToStructured(ResponseTransform):
+    name = "response_text_to_structured"
+    doc = "Present plain-text output as JSON or as a table (JSON output is left alone)."
+    levels: ClassVar = {
+        "light": {"mode": "json"},
+        "medium": {"mode": "json_lines"},
+        "heavy": {"mode": "table"},
+    }
+    severity_doc: ClassVar = {
+        "light": 'wrapped as {"output": text}',
+        "medium": 'split into {"lines": [...]}',
+        "heavy": "a markdown table with one numbered row per line",
+    }
+
+    def apply_text(self, obj, params):
+        text = obj.text
+        if _load_json(text) is not None:
+            return text
+        mode = params["mode"]
+        if mode == "json":
+            return json.dumps({"output": text}, ensure_ascii=False)
+        lines = text.split("\n")
+        if mode == "json_lines":
+            return json.dumps({"lines": lines}, ensure_ascii=False, indent=1)
+        rows = "\n".join(f"| {i} | {_esc(line)} |" for i, line in enumerate(lines, 1))
+        return f"{_TABLE_HEAD}\n{rows}"
+
+    def restore(self, obj, params):
+        text, mode = obj.text, params["mode"]
+        data = _load_json(text)
+        if mode == "json" and isinstance(data, dict) and list(data) == ["output"]:
+            return data["output"]
+        if mode == "json_lines" and isinstance(data, dict) and list(data) == ["lines"]:
+            return "\n".join(data["lines"])
+        if mode == "table" and text.startswith(_TABLE_HEAD):
+            rows = text[len(_TABLE_HEAD) + 1 :].split("\n")
+            return "\n".join(
+                _unesc(re.match(r"\| \d+ \| (.*) \|$", r, re.DOTALL).group(1)) for r in rows
+            )
+        return text
+
+
+_YAML_MARK = "# (JSON shown as YAML)\n"
+_JTABLE_MARK = "(JSON array shown as a table; each cell is a JSON value)\n"
+
+
+@register
+class ResponseJsonToText(ResponseTransform):
+    name = "response_json_to_text"
+    doc = (
+        "Present JSON output as reformatted JSON, YAML text, or a table (plain text is left alone)."
+    )
+    levels: ClassVar = {
+        "light": {"mode": "reindent"},
+        "medium": {"mode": "yaml"},
+        "heavy": {"mode": "table"},
+    }
+    severity_doc: ClassVar = {
+        "light": "JSON re-indented (compact <-> pretty)",
+        "medium": "JSON shown as YAML",
+        "heavy": "arrays of flat objects as tables, anything else as YAML",
+    }
+
+    def apply_text(self, obj, params):
+        data = _load_json(obj.text)
+        if data is None:
+            return obj.text
+        mode = params["mode"]
+        if mode == "reindent":
+            pretty = "\n" in obj.text.strip()
+            return (
+                json.dumps(data, ensure_ascii=False)
+                if pretty
+                else json.dumps(data, ensure_ascii=False, indent=2)
+            )
+        if mode == "table" and _flat_records(data):
+            keys = list(dict.fromkeys(k for row in data for k in row))
+            head = "| " + " | ".join(_esc(json.dumps(k, ensure_ascii=False)) for k in keys) + " |"
+            sep = "|" + "---|" * len(keys)
+            rows = [
+                "| "
+                + " | ".join(
+                    _esc(json.dumps(row[k], ensure_ascii=False)) if k in row else "" for k in keys
+                )
+                + " |"
+                for row in data
+            ]
+            return _JTABLE_MARK + "\n".join([head, sep, *rows])
+        return _YAML_MARK + yaml.safe_dump(
+            data, sort_keys=False, allow_unicode=True, width=10**6
+        ).rstrip("\n")
+
+    def restore(self, obj, params):
+        text = obj.text
+        if text.startswith(_YAML_MARK):
+            return json.dumps(yaml.safe_load(text[len(_YAML_MARK) :]), ensure_ascii=False)
+        if text.startswith(_JTABLE_MARK):
+            lines = text[len(_JTABLE_MARK) :].split("\n")
+            keys = [json.loads(_unesc(c)) for c in _cells(lines[0])]
+            rows = []
+            for line in lines[2:]:
+                rows.append(
+                    {
+                        k: json.loads(_unesc(c))
+                        for k, c in zip(keys, _cells(line), strict=True)
+                        if c != ""
+                    }
+                )
+            return json.dumps(rows, ensure_ascii=False)
+        return text
+
+
+def _cells(row: str) -> list[str]:
+    inner = row[2:-2]
+    return [c for c in re.split(r"(?<!\\) \| ", inner)] if inner else [""]
+
+
+def _flat_records(data: Any) -> bool:
+    return (
+        isinstance(data, list)
+        and len(data) > 0
+        and all(
+            isinstance(r, dict) and r and all(not isinstance(v, dict | list) for v in r.values())
+            for r in data
+        )
+    )
+
+
+# --- line order and decoration ---------------------------------------------------------------
+
+LISTING_RE = re.compile(r"^(?:\./)?[\w.@+-]+(?:/[\w.@+-]+)*/?(?::\d+(?::\d+)?[:-].*|::\S+.*)?$")
+
+
+def _runs(lines: list[str], min_len: int) -> list[tuple[int, int]]:
+    runs, start = [], None
+    for i, line in enumerate([*lines, ""]):
+        ok = i < len(lines) and bool(line) and bool(LISTING_RE.match(line))
+        if ok and start is None:
+            start = i
+        elif not ok and start is not None:
+            if i - start >= min_len:
+                runs.append((start, i))
+            start = None
+    return runs
+
+
+@register
+class ResponseReorderLines(ResponseTransform):
+    name = "response_reorder_lines"
+    doc = "Reorder independent lines (file listings, grep hits, test ids) within each run."
+    levels: ClassVar = {
+        "light": {"mode": "swap", "min_run": 3},
+        "medium": {"mode": "shuffle", "min_run": 3},
+        "heavy": {"mode": "shuffle", "min_run": 2},
+    }
+    severity_doc: ClassVar = {
+        "light": "one neighbouring pair swapped per run of 3+ listing lines",
+        "medium": "each run of 3+ listing lines shuffled",
+        "heavy": "each run of 2+ listing lines shuffled",
+    }
+
+    def sample_params(self, rng, context):
+        return {"seed": seed_param(rng), **self.knobs}
+
+    def _perms(self, lines, obj, params):
+        out = []
+        for r, (a, b) in enumerate(_runs(lines, params["min_run"])):
+            rng = derived_rng(params["seed"], obj.call_index, r, b - a)
+            n = b - a
+            if params["mode"] == "swap":
+                perm = list(range(n))
+                i = int(rng.integers(n - 1))
+                perm[i], perm[i + 1] = perm[i + 1], perm[i]
+            else:
+                perm = [int(x) for x in rng.permutation(n)]
+            out.append((a, perm))
+        return out
+
+    def apply_text(self, obj, params):
+        lines = obj.text.split("\n")
+        for a, perm in self._perms(lines, obj, params):
+            lines[a : a + len(perm)] = [lines[a + j] for j in perm]
+        return "\n".join(lines)
+
+    def restore(self, obj, params):
+        lines = obj.text.split("\n")
+        for a, perm in self._perms(lines, obj, params):
+            orig = [""] * len(perm)
+            for pos, j in enumerate(perm):
+                orig[j] = lines[a + pos]
+            lines[a : a + len(perm)] = orig
+        return "\n".join(lines)
+
+
+_COLOR_RULES = [
+    (re.compile(r"\b(error|Error|ERROR|FAILED|failed|Traceback)\b"), "\x1b[31m", 0),
+    (re.compile(r"\b(warning|Warning|WARNING|WARN)\b"), "\x1b[33m", 0),
+    (re.compile(r"\b(PASSED|passed|OK|ok)\b"), "\x1b[32m", 0),
+    (re.compile(r"(?<![\w/])(?:\./|/)?[\w.-]+/[\w./-]+"), "\x1b[36m", 1),
+    (re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])"), "\x1b[35m", 1),
+]
+
+
+@register
+class ResponseAnsiColors(ResponseTransform):
+    name = "response_ansi_colors"
+    doc = "Add terminal colour codes, as tools that ignore isatty() do (output with codes already is left alone)."
+    levels: ClassVar = {
+        "light": {"tier": 0, "line_codes": False},
+        "medium": {"tier": 1, "line_codes": False},
+        "heavy": {"tier": 1, "line_codes": True},
+    }
+    severity_doc: ClassVar = {
+        "light": "error/warning/pass words coloured",
+        "medium": "also paths and numbers coloured",
+        "heavy": "also bold and erase-line codes on every line",
+    }
+
+    def apply_text(self, obj, params):
+        text = obj.text
+        if "\x1b" in text:
+            return text
+        for rx, code, tier in _COLOR_RULES:
+            if tier <= params["tier"]:
+                text = _color_outside_codes(text, rx, code)
+        if params["line_codes"]:
+            text = "\n".join(
+                f"\x1b[1m\x1b[K{line}\x1b[0m" if line else line for line in text.split("\n")
+            )
+        return text
+
+    def restore(self, obj, params):
+        return ANSI_RE.sub("", obj.text)
+
+
+def _color_outside_codes(text: str, rx: re.Pattern[str], code: str) -> str:
+    parts = re.split(r"(\x1b\[[0-9;]*m[^\x1b]*\x1b\[0m)", text)
+    return "".join(
+        p if p.startswith("\x1b") else rx.sub(lambda m: f"{code}{m.group(0)}\x1b[0m", p)
+        for p in parts
+    )
+
+
+@register
+class ResponseNoiseLines(ResponseTransform):
+    name = "response_noise_lines"
+    doc = "Insert harmless warning/notice lines (pip, npm, locale, deprecation warnings)."
+    levels: ClassVar = {"light": {"count": 1}, "medium": {"count": 2}, "heavy": {"count": 5}}
+    severity_doc: ClassVar = {
+        "light": "one noise line",
+        "medium": "two noise lines",
+        "heavy": "five noise lines",
+    }
+
+    def sample_params(self, rng, context):
+        return {"seed": seed_param(rng), **self.knobs}
+
+    def _plan(self, n_orig: int, obj, params) -> list[tuple[int, str]]:
+        rng = derived_rng(params["seed"], obj.call_index, n_orig)
+        noise = bank("responses")["noise_lines"]
+        plan = []
+        for k in range(params["count"]):
+            pos = 0 if rng.random() < 0.5 else int(rng.integers(n_orig + k + 1))
+            plan.append((pos, noise[int(rng.integers(len(noise)))]))
+        return plan
+
+    def apply_text(self, obj, params):
+        lines = obj.text.split("\n")
+        for pos, line in self._plan(len(lines), obj, params):
+            lines.insert(pos, line)
+        return "\n".join(lines)
+
+    def restore(self, obj, params):
+        lines = obj.text.split("\n")
+        for pos, _ in reversed(self._plan(len(lines) - params["count"], obj, params)):
+            del lines[pos]
+        return "\n".join(lines)
+
+
+@register
+class ResponseLatencyNote(ResponseTransform):
+    name = "response_latency_note"
+    doc = "Add timing notes ('[finished in 1.42s]') before or after the output."
+    levels: ClassVar = {
+        "light": {"where": ["end"]},
+        "medium": {"where": ["start", "end"]},
+        "heavy": {"where": ["both"]},
+    }
+    severity_doc: ClassVar = {
+        "light": "a note after the output",
+        "medium": "a note before or after",
+        "heavy": "a queue note before and a timing note after",
+    }
+
+    def sample_params(self, rng, context):
+        notes = bank("responses")["latency_notes"]
+        return {
+            "seed": seed_param(rng),
+            "note": int(rng.integers(len(notes))),
+            "where": self.knobs["where"],
+        }
+
+    def _notes(self, obj, params) -> tuple[str, str | None, str | None]:
+        rng = derived_rng(params["seed"], obj.call_index)
+        s = float(rng.lognormal(0.0, 1.2))
+        where = _choose(rng, params["where"])
+        note = bank("responses")["latency_notes"][params["note"]].format(s=s, ms=round(s * 1000))
+        start = (
+            f"[queued {round(s * 137) % 900 + 20} ms]"
+            if where == "both"
+            else (note if where == "start" else None)
+        )
+        end = note if where in ("end", "both") else None
+        return where, start, end
+
+    def apply_text(self, obj, params):
+        _, start, end = self._notes(obj, params)
+        text = obj.text
+        if start is not None:
+            text = f"{start}\n{text}"
+        if end is not None:
+            text = f"{text}\n{end}"
+        return text
+
+    def restore(self, obj, params):
+        _, start, end = self._notes(obj, params)
+        text = obj.text
+        if start is not None:
+            text = text[len(start) + 1 :]
+        if end is not None:
+            text = text[: -(len(end) + 1)]
+        return text
+
+
+@register
+class ResponseWrapper(ResponseTransform):
+    name = "response_wrapper"
+    doc = "Wrap the output in fences, tags or BEGIN/END markers."
+    levels: ClassVar = {
+        "light": {"choices": [0]},
+        "medium": {"choices": [1, 2]},
+        "heavy": {"choices": [3, 4, 5], "header": True},
+    }
+    severity_doc: ClassVar = {
+        "light": "a ``` code fence",
+        "medium": "<output>/<stdout> tags",
+        "heavy": "a labelled block naming the tool",
+    }
+
+    def sample_params(self, rng, context):
+        return {
+            "wrapper": _choose(rng, self.knobs["choices"]),
+            "header": self.knobs.get("header", False),
+        }
+
+    def _parts(self, obj, params) -> tuple[str, str]:
+        pre, post = bank("responses")["wrappers"][params["wrapper"]]
+        if params["header"]:
+            pre = f"Tool `{obj.tool_name or 'tool'}` returned:\n{pre}"
+        return pre, post
+
+    def apply_text(self, obj, params):
+        pre, post = self._parts(obj, params)
+        return f"{pre}{obj.text}{post}"
+
+    def restore(self, obj, params):
+        pre, post = self._parts(obj, params)
+        return obj.text[len(pre) : len(obj.text) - len(post)]
+
+
+_NUM_FORMATS = ["{n:>6}\t", "{n}: ", "L{n}| "]
+
+
+@register
+class ResponseLineNumbers(ResponseTransform):
+    name = "response_line_numbers"
+    doc = "Number the output lines (cat -n style and others)."
+    levels: ClassVar = {
+        "light": {"formats": [0]},
+        "medium": {"formats": [1]},
+        "heavy": {"formats": [2]},
+    }
+    severity_doc: ClassVar = {
+        "light": "`cat -n` style, right-aligned with a tab",
+        "medium": "`N: ` prefixes",
+        "heavy": "`LN| ` prefixes",
+    }
+
+    def sample_params(self, rng, context):
+        return {"format": _choose(rng, self.knobs["formats"])}
+
+    def apply_text(self, obj, params):
+        fmt = _NUM_FORMATS[params["format"]]
+        return "\n".join(fmt.format(n=i) + line for i, line in enumerate(obj.text.split("\n"), 1))
+
+    def restore(self, obj, params):
+        fmt = _NUM_FORMATS[params["format"]]
+        return "\n".join(
+            line[len(fmt.format(n=i)) :] for i, line in enumerate(obj.text.split("\n"), 1)
+        )
+
+
+@register
+class ResponseTruncate(ResponseTransform):
+    name = "response_truncate"
+    doc = "Cut long outputs to head and tail lines; the notice states how many lines/characters were cut."
+    lossless: ClassVar = False
+    levels: ClassVar = {
+        "light": {"max_lines": 200, "max_chars": 20000},
+        "medium": {"max_lines": 80, "max_chars": 8000},
+        "heavy": {"max_lines": 30, "max_chars": 3000},
+    }
+    severity_doc: ClassVar = {
+        "light": "over 200 lines or 20k characters",
+        "medium": "over 80 lines or 8k characters",
+        "heavy": "over 30 lines or 3k characters",
+    }
+
+    def apply_text(self, obj, params):
+        text = obj.text
+        lines = text.split("\n")
+        max_lines = params["max_lines"]
+        if len(lines) > max_lines:
+            head = max_lines * 2 // 3
+            tail = max_lines - head
+            cut = len(lines) - head - tail
+            notice = f"[... {cut} lines truncated ({head} first and {tail} last of {len(lines)} shown) ...]"
+            text = "\n".join([*lines[:head], notice, *lines[len(lines) - tail :]])
+        max_chars = params["max_chars"]
+        if len(text) > max_chars:
+            head = max_chars * 2 // 3
+            tail = max_chars - head
+            cut = len(text) - head - tail
+            text = (
+                f"{text[:head]}\n[... {cut} characters truncated ...]\n{text[len(text) - tail :]}"
+            )
+        return text
+
+
+@register
+class ResponseTransientError(ResponseTransform):
+    """Transient failure then success. ``apply`` changes nothing: the env asks
+    ``EpisodePerturbation.intercept(call)`` *before* running a call; a selected call is not run
+    and gets the notice; the agent's retry of the same call runs for real."""
+
+    name = "response_transient_error"
+    doc = "Some calls fail once with a transient error and are not run; retrying the same call succeeds."
+    levels: ClassVar = {
+        "light": {"rate": 0.05, "max_failures": 1},
+        "medium": {"rate": 0.15, "max_failures": 3},
+        "heavy": {"rate": 0.3, "max_failures": 0},
+    }
+    severity_doc: ClassVar = {
+        "light": "5% of calls, at most one per episode; the notice says to retry",
+        "medium": "15% of calls, at most three; terse error message",
+        "heavy": "30% of calls, no limit; bare error codes",
+    }
+
+    def sample_params(self, rng, context):
+        k = self.knobs
+        tier = self.severity
+        return {
+            "seed": seed_param(rng),
+            "rate": k["rate"],
+            "max_failures": k["max_failures"],
+            "tier": tier,
+        }
+
+    def apply_text(self, obj, params):
+        return obj.text
+
+    def restore(self, obj, params):
+        return obj.text
+
+    def fails(self, call_index: int, params: dict[str, Any]) -> bool:
+        """Whether the call with this index fails on its first attempt."""
+        return bool(derived_rng(params["seed"], call_index).random() < params["rate"])
+
+    def notice(self, call_index: int, params: dict[str, Any]) -> str:
+        items = bank("responses")["transient_errors"][params["tier"]]
+        return items[int(derived_rng(params["seed"], call_index, 1).integers(len(items)))]
+
+
+# --- adversarial ----------------------------------------------------------------------------
+
+
+class _Insert(ResponseTransform):
+    lossless: ClassVar = False
+    bank_key: ClassVar[str] = ""
+
+    def sample_params(self, rng, context):
+        return {"seed": seed_param(rng), **self.knobs}
+
+    def apply_text(self, obj, params):
+        if (
+            params["rate"] < 1.0
+            and derived_rng(params["seed"], obj.call_index).random() >= params["rate"]
+        ):
+            return obj.text
+        rng = derived_rng(params["seed"], obj.call_index, 1)
+        items = bank("responses")[self.bank_key]
+        lines = obj.text.split("\n")
+        for _ in range(params["count"]):
+            item = items[int(rng.integers(len(items)))]
+            pos = len(lines) if params["where"] == "end" else int(rng.integers(len(lines) + 1))
+            lines.insert(pos, item)
+        return "\n".join(lines)
+
+
+@register
+class ResponsePromptInjection(_Insert):
+    name = "response_prompt_injection"
+    semantics = "adversarial"
+    bank_key = "injections"
+    doc = "Insert prompt-injection lines into tool output."
+    levels: ClassVar = {
+        "light": {"rate": 0.1, "count": 1, "where": "end"},
+        "medium": {"rate": 0.3, "count": 1, "where": "anywhere"},
+        "heavy": {"rate": 1.0, "count": 2, "where": "anywhere"},
+    }
+    severity_doc: ClassVar = {
+        "light": "10% of responses, one line at the end",
+        "medium": "30% of responses, anywhere",
+        "heavy": "every response, two lines",
+    }
+
+
+@register
+class ResponseFalseFacts(_Insert):
+    name = "response_false_facts"
+    semantics = "adversarial"
+    bank_key = "false_facts"
+    doc = "Insert false claims into tool output ('All tests passed.')."
+    levels: ClassVar = {
+        "light": {"rate": 0.1, "count": 1, "where": "end"},
+        "medium": {"rate": 0.3, "count": 1, "where": "end"},
+        "heavy": {"rate": 0.6, "count": 2, "where": "anywhere"},
+    }
+    severity_doc: ClassVar = {
+        "light": "10% of responses, one claim at the end",
+        "medium": "30% of responses",
+        "heavy": "60% of responses, two claims anywhere",
+    }
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI_RE.sub("", text)
+
+
+__all__ = ["ToolResponse", "strip_ansi"]
