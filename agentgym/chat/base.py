@@ -168,10 +168,14 @@ class ChatFormat:
         """The text a model emits for this assistant turn after the generation prompt."""
         msg = as_message(message)
         history = [Message(role="user", content="x"), msg]
-        segs = self.render_segments(history, None, False, **options)
+        # Some templates only print calls when tools are declared; declare the called ones.
+        tools = [ToolSpec(name=c.name) for c in msg.tool_calls] or None
+        segs = self.render_segments(history, tools, False, **options)
         turn = "".join(s.text for s in segs if s.index == 1 and s.part in ("header", "body"))
         prompt = self.generation_prompt(history[:1], **options)
-        return turn[len(prompt) :] if turn.startswith(prompt) else turn
+        if turn.startswith(prompt):
+            return turn[len(prompt) :]
+        return "".join(s.text for s in segs if s.index == 1 and s.part == "body")
 
     # --- parsing --------------------------------------------------------------------------
     def parse(

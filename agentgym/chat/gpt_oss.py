@@ -20,7 +20,7 @@ S, M, E, C, CALL, RET = (
 )
 _MSG = re.compile(
     r"(?:<\|start\|>assistant)?(?P<to>\s*to=functions\.(?P<name>[^<\s]+))?<\|channel\|>(?P<channel>\w+)"
-    r"(?P<ctype>[^<]*)<\|message\|>(?P<body>.*?)(?P<end><\|end\|>|<\|call\|>|<\|return\|>|$)",
+    r"(?:\s+to=functions\.(?P<name2>[^<\s]+))?(?P<ctype>[^<]*)<\|message\|>(?P<body>.*?)(?P<end><\|end\|>|<\|call\|>|<\|return\|>|$)",
     re.S,
 )
 
@@ -199,15 +199,16 @@ class GptOss(ChatFormat):
                 )
             pos = match.end()
             channel, body = match.group("channel"), match.group("body")
-            if match.group("name"):
+            name = match.group("name") or match.group("name2")
+            if name:
                 if match.group("end") not in (CALL, "") and match.group("end") != E:
                     raise ParseError("a tool call must end with <|call|>.", raw=completion)
                 args = loads_json(
                     body.strip() or "{}",
-                    f"the arguments of functions.{match.group('name')}",
+                    f"the arguments of functions.{name}",
                     completion,
                 )
-                calls.append(make_call(match.group("name"), args, completion))
+                calls.append(make_call(name, args, completion))
             elif channel == "analysis":
                 reasoning.append(body)
             elif channel in ("final", "commentary"):
