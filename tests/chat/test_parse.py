@@ -81,13 +81,12 @@ def test_parse_garbage_never_raises_anything_but_parse_error(family: str, garbag
             assert out.role == "assistant"
 
 
-def _one_call() -> Message:
+def _one_call(family: str) -> Message:
+    cid = "functions.bash:0" if family == "kimi-k2" else "call0001a"
     return Message(
         role="assistant",
         content="Running tests.",
-        tool_calls=[
-            ToolCall(id="functions.bash:0", name="bash", arguments={"command": "pytest -x"})
-        ],
+        tool_calls=[ToolCall(id=cid, name="bash", arguments={"command": "pytest -x"})],
     )
 
 
