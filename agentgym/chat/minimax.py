@@ -91,8 +91,11 @@ class MiniMaxM2(ChatFormat):
                     last_call = m.tool_calls[-1].name
                 else:
                     last_call = None
+                # "<think>\n" is part of the generation prompt, so it is prompt text, not trained
+                head = "]~b]ai\n<think>\n" if body.startswith("<think>\n") else "]~b]ai\n"
+                body = body.removeprefix("<think>\n")
                 segs += [
-                    Segment("]~b]ai\n", "header", i),
+                    Segment(head, "header", i),
                     Segment(body + EOT, "body", i),
                     Segment("\n", "trailer", i),
                 ]

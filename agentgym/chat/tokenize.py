@@ -125,7 +125,10 @@ def tokenize(
     add_generation_prompt: bool = False,
     **options: Any,
 ) -> Tokenized:
-    """Token ids and assistant mask of a whole conversation (segment by segment)."""
+    """Token ids and assistant mask of a whole conversation (segment by segment).
+
+    ``options`` are the format's render options (and ``date=``); ``append`` reuses them.
+    """
     msgs = normalize_messages(messages)
     tool_dicts = normalize_tools(tools)
     out = Tokenized(fmt, tokenizer, msgs, tool_dicts, options=dict(options))

@@ -72,7 +72,10 @@ def test_parse_inverts_render(family: str, data: st.DataObject) -> None:
 @given(garbage=st.text(max_size=200))
 def test_parse_garbage_never_raises_anything_but_parse_error(family: str, garbage: str) -> None:
     fmt = get_format(family)
-    for completion in (garbage, fmt.render_completion(_one_call(family))[: len(garbage) % 97] + garbage):
+    for completion in (
+        garbage,
+        fmt.render_completion(_one_call(family))[: len(garbage) % 97] + garbage,
+    ):
         try:
             out = fmt.parse(completion, tools=TOOLS)
         except ParseError as exc:
