@@ -97,6 +97,7 @@ class LocalSandbox:
         else:
             self.host_workspace.mkdir()
         (Path(self._tmp) / "tmp").mkdir()
+        explicit = use_bwrap is not None
         if use_bwrap is None:
             use_bwrap = shutil.which("bwrap") is not None and _bwrap_works()
         self.isolated = use_bwrap
@@ -104,8 +105,9 @@ class LocalSandbox:
             self.workdir = str(self.host_workspace)  # no mount namespace: host paths
         if not use_bwrap and not _warned.is_set():
             _warned.set()
+            why = "was turned off" if explicit else "is not available"
             warnings.warn(
-                "bubblewrap (bwrap) is not available: LocalSandbox runs commands in a plain "
+                f"bubblewrap (bwrap) {why}: LocalSandbox runs commands in a plain "
                 "process group with rlimits, NOT isolated from this machine. Install bwrap "
                 "(`apt-get install bubblewrap`) or use Docker for untrusted agents.",
                 RuntimeWarning,

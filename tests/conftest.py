@@ -1,0 +1,41 @@
+"""Shared fixtures. Docker tests skip without a daemon, except under CI=true where they fail."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _docker_problem() -> str | None:
+    from agentgym.sandbox import docker_available, docker_client
+
+    if not docker_available():
+        return "no Docker daemon answers"
+    import docker.errors
+
+    try:
+        docker_client().images.get("agentgym/base:latest")
+    except docker.errors.ImageNotFound:
+        return "the base image is missing: run `agentgym image bootstrap`"
+    return None
+
+
+@pytest.fixture(scope="session")
+def docker_ready() -> None:
+    """Use in every Docker test (the `docker` marker adds it automatically)."""
+    problem = _docker_problem()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"CI=true but Docker is not usable: {problem}", pytrace=False)
+        pytest.skip(problem)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("docker") and "docker_ready" not in getattr(
+            item, "fixturenames", []
+        ):
+            item.fixturenames.insert(0, "docker_ready")  # type: ignore[attr-defined]
