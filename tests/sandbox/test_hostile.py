@@ -118,7 +118,7 @@ def test_no_network(tight: Sandbox) -> None:
         routes = tight.run("tail -n +2 /proc/net/route | wc -l").output.strip()
         assert routes == "0"
         probe = tight.run(
-            "python3 -c \"import socket; socket.create_connection(('127.0.0.1', %d), 2)\"" % port
+            f"python3 -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 2)\""
         )
         assert probe.exit_code != 0 and "Connection refused" in probe.output
         dns = tight.run("getent hosts pypi.org || echo no-dns")
