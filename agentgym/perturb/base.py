@@ -42,11 +42,24 @@ class ChatOptions(PerturbRecord):
     """How the episode's conversation is rendered. ``None`` means "the format's default"."""
 
     format: str | None = None
-    past_reasoning: Literal["keep", "drop_older", "drop"] | None = None
+    past_reasoning: Literal["keep", "template", "drop"] | None = None
     tool_result_role: Literal["tool", "user"] | None = None
     tool_result_placement: Literal["separate", "merged"] | None = None
     system_in_user: Literal["plain", "tagged"] | None = None
     tools_placement: Literal["system", "user"] | None = None
+
+    def render_options(self) -> dict[str, Any]:
+        """The options ``agentgym.chat`` formats take (``reasoning``, ``tool_results``,
+        ``system``). Variants the formats cannot express yet (tool results merged under the
+        tool role, tagged folding, tools in the user turn) map to their nearest option."""
+        out: dict[str, Any] = {}
+        if self.past_reasoning is not None:
+            out["reasoning"] = self.past_reasoning
+        if self.tool_result_role == "user":
+            out["tool_results"] = "user"
+        if self.system_in_user is not None:
+            out["system"] = "fold"
+        return out
 
 
 class ToolResponse(PerturbRecord):

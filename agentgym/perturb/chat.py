@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import field_validator
+
 from agentgym.perturb.base import ChatTransform, PerturbRecord
 from agentgym.perturb.registry import register
 
@@ -31,6 +33,15 @@ MIDDLE = [*NEAR, "llama3.1", "llama3.2", "mistral", "deepseek-v3.1"]
 
 class SwitchFormatOptions(PerturbRecord):
     families: list[str] | None = None  # restrict the choice (e.g. to the formats a model knows)
+
+    @field_validator("families")
+    @classmethod
+    def _known(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            unknown = [f for f in value if f not in FAMILIES]
+            if unknown or not value:
+                raise ValueError(f"unknown chat formats {unknown}; known: {', '.join(FAMILIES)}")
+        return value
 
 
 def _choose(rng, items):
@@ -63,14 +74,14 @@ class ChatPastReasoning(ChatTransform):
     name = "chat_past_reasoning"
     doc = "Keep or drop the reasoning of past assistant turns."
     levels: ClassVar = {
-        "light": {"choices": ["keep", "drop_older"]},
-        "medium": {"choices": ["drop_older", "drop"]},
+        "light": {"choices": ["keep"]},
+        "medium": {"choices": ["keep", "drop"]},
         "heavy": {"choices": ["drop"]},
     }
     severity_doc: ClassVar = {
-        "light": "keep all, or drop all but the last turn's reasoning",
-        "medium": "drop older reasoning, or all past reasoning",
-        "heavy": "drop all past reasoning",
+        "light": "keep every past turn's reasoning (most templates drop it)",
+        "medium": "keep all or drop all, at random",
+        "heavy": "drop all past reasoning, even where the template keeps it",
     }
 
     def sample_params(self, rng, context):
