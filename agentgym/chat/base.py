@@ -8,6 +8,7 @@ model generated it) so tokenization can build loss masks and append turns increm
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal, NamedTuple
@@ -297,6 +298,14 @@ def coerce_value(value: str, schema: dict[str, Any] | None) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Any:
+    import jsonschema
+
+    schema = json.loads(schema_json)
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
 def validate_calls(calls: list[ToolCall], tools: list[dict[str, Any]], raw: str) -> None:
     import jsonschema
 
@@ -309,7 +318,11 @@ def validate_calls(calls: list[ToolCall], tools: list[dict[str, Any]], raw: str)
             )
         schema = specs[call.name].get("parameters") or {}
         try:
-            jsonschema.validate(call.arguments, schema)
+            error = jsonschema.exceptions.best_match(
+                _validator(json.dumps(schema, sort_keys=True)).iter_errors(call.arguments)
+            )
+            if error is not None:
+                raise error
         except jsonschema.ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path) or "arguments"
             raise ParseError(

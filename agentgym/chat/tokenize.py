@@ -38,6 +38,7 @@ class Tokenized:
     assistant_mask: list[int] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     prompt_open: bool = False  # ids end with a generation prompt awaiting the assistant turn
+    open_prompt: str = ""  # that generation prompt's text
 
     def _extend(self, segs: Sequence[Segment]) -> None:
         for seg in segs:
@@ -60,57 +61,44 @@ class Tokenized:
         if not new:
             return self
         history = self.messages
-        if new[0].role == "assistant":
-            asst, rest = new[0], new[1:]
-            segs = self.fmt.render_segments([*history, asst], self.tools, False, **self.options)
-            k = len(history)
-            turn = "".join(s.text for s in segs if s.index == k and s.part in ("header", "body"))
-            if self.prompt_open:
-                prompt = self._prompt_text(history)
-                completion = (
-                    turn[len(prompt) :]
-                    if turn.startswith(prompt)
-                    else "".join(s.text for s in segs if s.index == k and s.part == "body")
-                )
-            else:
-                completion = turn
-            if generated_ids is not None:
-                self.ids += list(generated_ids)
-                self.assistant_mask += [1] * len(generated_ids)
-            else:
-                ids = encode(self.tokenizer, completion)
-                self.ids += ids
-                self.assistant_mask += [1] * len(ids)
-            history = [*history, asst]
-            self.prompt_open = False
-        else:
-            if generated_ids is not None:
-                raise ChatFormatError(
-                    "generated_ids given but the first new message is not an assistant turn"
-                )
-            if self.prompt_open:
-                raise ChatFormatError(
-                    "the ids end with a generation prompt; append the assistant turn first"
-                )
-            rest = new
-        n_before = len(history)
-        full = [*history, *rest]
+        has_turn = new[0].role == "assistant"
+        if not has_turn and generated_ids is not None:
+            raise ChatFormatError(
+                "generated_ids given but the first new message is not an assistant turn"
+            )
+        if not has_turn and self.prompt_open:
+            raise ChatFormatError(
+                "the ids end with a generation prompt; append the assistant turn first"
+            )
+        full = [*history, *new]
+        # One render of the whole conversation in context; only the new turns' segments are used.
         segs = self.fmt.render_segments(full, self.tools, add_generation_prompt, **self.options)
+        k = len(history)
+        if has_turn:
+            turn = "".join(s.text for s in segs if s.index == k and s.part in ("header", "body"))
+            prompt = self.open_prompt if self.prompt_open else ""
+            if turn.startswith(prompt):
+                completion = turn[len(prompt) :]
+            else:  # the template re-renders the turn differently from what was generated
+                completion = "".join(s.text for s in segs if s.index == k and s.part == "body")
+            ids = (
+                list(generated_ids)
+                if generated_ids is not None
+                else encode(self.tokenizer, completion)
+            )
+            self.ids += ids
+            self.assistant_mask += [1] * len(ids)
+            k += 1
         delta = [
             s
             for s in segs
-            if s.index >= n_before
-            or (s.index == n_before - 1 and s.part == "trailer")
-            or s.part == "gen"
+            if s.index >= k or (s.index == k - 1 and s.part == "trailer") or s.part == "gen"
         ]
         self._extend(delta)
         self.messages = full
-        self.prompt_open = add_generation_prompt and any(s.part == "gen" for s in delta)
+        self.open_prompt = "".join(s.text for s in delta if s.part == "gen")
+        self.prompt_open = bool(self.open_prompt)
         return self
-
-    def _prompt_text(self, history: list[Message]) -> str:
-        segs = self.fmt.render_segments(history, self.tools, True, **self.options)
-        return "".join(s.text for s in segs if s.part == "gen")
 
     def text(self) -> str:
         """The decoded ids (for inspection)."""
@@ -134,5 +122,6 @@ def tokenize(
     out = Tokenized(fmt, tokenizer, msgs, tool_dicts, options=dict(options))
     segs = fmt.render_segments(msgs, tool_dicts, add_generation_prompt, **options)
     out._extend(segs)
-    out.prompt_open = any(s.part == "gen" for s in segs)
+    out.open_prompt = "".join(s.text for s in segs if s.part == "gen")
+    out.prompt_open = bool(out.open_prompt)
     return out
