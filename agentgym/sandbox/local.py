@@ -13,6 +13,7 @@ import os
 import resource
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import warnings
@@ -159,8 +160,10 @@ class LocalSandbox:
             self.workdir,
             "--setenv",
             "PATH",
-            "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+            _sandbox_path(),
         ]
+        for prefix in _python_prefixes():
+            argv += ["--ro-bind", prefix, prefix]
         for host, inside in self.config.readonly_mounts.items():
             argv += ["--ro-bind", host, inside]
         return argv + bash
@@ -182,7 +185,7 @@ class LocalSandbox:
 
     def _spawn(self) -> PipeTransport:
         env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+            "PATH": _sandbox_path(),
             "HOME": self.workdir if self.isolated else str(self.host_workspace),
             "LANG": "C.UTF-8",
             **self.config.env,
@@ -303,6 +306,21 @@ class LocalSandbox:
             self.close()
         except Exception:
             pass
+
+
+def _python_prefixes() -> list[str]:
+    """The running interpreter's prefixes (venv and base), bound read-only into the sandbox
+    so ``python3`` there has the same packages (pytest, ...) as the host's agentgym."""
+    out: list[str] = []
+    for prefix in (sys.prefix, sys.base_prefix):
+        if prefix not in out and os.path.isdir(prefix) and not prefix.startswith("/usr"):
+            out.append(prefix)
+    return out
+
+
+def _sandbox_path() -> str:
+    bins = [os.path.join(p, "bin") for p in _python_prefixes()]
+    return ":".join([*bins, "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"])
 
 
 _bwrap_ok: bool | None = None

@@ -169,7 +169,7 @@ class EditorTool(Tool):
             raise ToolError("insert needs insert_line and new_str")
         real, _ = confine(sandbox, path, must_exist=True)
         text = read_text(sandbox, real)
-        lines = text.split("\n")
+        lines = text.split("\n") if text else []
         trailing = text.endswith("\n")
         if trailing:
             lines = lines[:-1]
