@@ -84,7 +84,6 @@ class PerturbContext:
     user: str = ""
     chat_format: ChatOptions = field(default_factory=ChatOptions)
     tool_response: ToolResponse | None = None
-    moved_to_user: list[str] = field(default_factory=list)
 
     def get(self, target: str) -> Any:
         return getattr(self, target)

@@ -25,7 +25,6 @@ from agentgym.errors import ToolError, UnknownToolError
 from agentgym.perturb.base import (
     ChatOptions,
     PerturbContext,
-    ResponseTransform,
     ToolResponse,
     ToolsTransform,
     Transform,
@@ -233,10 +232,6 @@ class EpisodePerturbation:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [r.model_dump(mode="json") for r in self.records]
-
-    @property
-    def response_transforms(self) -> list[tuple[ResponseTransform, dict[str, Any]]]:
-        return list(self._steps.get("tool_response", []))
 
 
 __all__ = ["EpisodePerturbation", "replay"]

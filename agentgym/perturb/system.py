@@ -7,7 +7,7 @@ import textwrap
 from typing import Any, ClassVar
 
 from agentgym.perturb.banks import bank
-from agentgym.perturb.base import PerturbContext, TextTransform, derived_rng, seed_param
+from agentgym.perturb.base import TextTransform, derived_rng, seed_param
 from agentgym.perturb.registry import register
 from agentgym.perturb.text import paraphrase, sentences
 
@@ -348,9 +348,6 @@ class SystemMoveToUser(SystemTransform):
             return ""
         header = bank("prompts")["moved_instructions_header"][params["header"]]
         return f"{header}\n{moved}"
-
-    def after_apply(self, context: PerturbContext, params: dict[str, Any]) -> None:
-        pass
 
 
 @register

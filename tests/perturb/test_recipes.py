@@ -106,3 +106,40 @@ def test_heavy_recipe_changes_every_surface_over_a_few_seeds():
         seen |= {r.target for r in ep.records}
     assert seen == {"tools", "system", "user", "chat_format", "tool_response"}
     assert np.isfinite(len(seen))
+
+
+SCRIPT = """
+import json
+from agentgym.perturb import EpisodePerturbation, load_recipe
+from agentgym.perturb.recipe import recipes_dir
+from tests.perturb.fixtures import OUTPUTS, SYSTEM, TOOLS, USER
+out = []
+for name in ("light", "heavy", "scaffold-shift", "adversarial"):
+    for seed in range(5):
+        ep = EpisodePerturbation.sample(load_recipe(recipes_dir() / f"{name}.yaml"), seed,
+                                        tools=TOOLS, system=SYSTEM, user=USER)
+        out.append([ep.to_json(), [t.model_dump() for t in ep.tools(TOOLS)], ep.opening(SYSTEM, USER),
+                    [ep.tool_response(o, "bash", i) for i, o in enumerate(OUTPUTS)]])
+print(json.dumps(out, sort_keys=True))
+"""
+
+
+def test_byte_identical_across_processes():
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    outs = []
+    for hashseed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hashseed, "PYTHONPATH": str(root)}
+        res = subprocess.run(
+            [sys.executable, "-c", SCRIPT],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=root,
+            check=True,
+        )
+        outs.append(res.stdout)
+    assert outs[0] == outs[1] and len(outs[0]) > 1000

@@ -141,6 +141,17 @@ def test_tools_stay_valid_and_calls_map_back(name, severity):
             assert t.invert_call(forward, rec.params) == call
 
 
+@pytest.mark.parametrize(("name", "severity"), CASES)
+def test_empty_inputs(name, severity):
+    ctx = PerturbContext(tools=[], system="", user="")
+    t, rec, ctx = run(name, severity, 5, ctx)
+    check_tools(ctx.tools)
+    if t.target == "tool_response":
+        out = t.apply(ToolResponse(text=""), rec.params)
+        if t.lossless and t.semantics == "preserving":
+            assert t.restore(out, rec.params) == ""
+
+
 # --- hypothesis: random tool sets and conversations ------------------------------------------
 
 ident = st.from_regex(r"[a-z][a-z0-9]{0,7}(_[a-z0-9]{1,6}){0,2}", fullmatch=True)
