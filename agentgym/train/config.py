@@ -45,7 +45,7 @@ class TokenizerConfig(_Section):
 
     kind: Literal["toy", "file"] = "toy"
     path: str | None = None
-    vocab_size: int = 160
+    vocab_size: int = 64
 
 
 class EnvConfig(_Section):
@@ -62,7 +62,7 @@ class RolloutConfig(_Section):
     """Generation: HF `generate` with KV cache (or vLLM when installed and on GPU)."""
 
     engine: Literal["hf", "vllm"] = "hf"
-    max_new_tokens: int = 8  # per assistant turn
+    max_new_tokens: int = 4  # per assistant turn
     max_total_tokens: int = 256  # whole episode (prompt + all turns)
     temperature: float = 1.0
     dtype: DType | None = None  # rollout precision; None: same as the trainer's weights

@@ -30,16 +30,17 @@ class _ChunkedTokenLogprob(torch.autograd.Function):
         compute = torch.float32 if fp32 else hidden.dtype
         w = weight.to(compute)
         n = hidden.shape[0]
-        logp = torch.empty(n, dtype=torch.float32, device=hidden.device)
-        entropy = torch.empty(n, dtype=torch.float32, device=hidden.device)
+        out = torch.promote_types(compute, torch.float32)  # fp32, or fp64 for fp64 checks
+        logp = torch.empty(n, dtype=out, device=hidden.device)
+        entropy = torch.empty(n, dtype=out, device=hidden.device)
         for start in range(0, n, chunk_size):
             end = min(start + chunk_size, n)
             logits = (hidden[start:end].to(compute) @ w.T) * inv_temperature
             lse = torch.logsumexp(logits, dim=-1)
             picked = logits.gather(1, targets[start:end, None]).squeeze(1)
-            logp[start:end] = (picked - lse).float()
-            probs = torch.softmax(logits.float(), dim=-1)
-            entropy[start:end] = lse.float() - (probs * logits.float()).sum(-1)
+            logp[start:end] = (picked - lse).to(out)
+            probs = torch.softmax(logits.to(out), dim=-1)
+            entropy[start:end] = lse.to(out) - (probs * logits.to(out)).sum(-1)
         ctx.save_for_backward(hidden, weight, targets)
         ctx.chunk_size, ctx.fp32, ctx.inv_temperature = chunk_size, fp32, inv_temperature
         ctx.mark_non_differentiable(entropy)
@@ -62,9 +63,9 @@ class _ChunkedTokenLogprob(torch.autograd.Function):
             end = min(start + ctx.chunk_size, hidden.shape[0])
             h = hidden[start:end].to(compute)
             logits = (h @ w.T) * ctx.inv_temperature
-            g = grad_logp[start:end].float()
+            g = grad_logp[start:end].to(torch.promote_types(compute, torch.float32))
             # d logp / d logits = onehot(target) - softmax(logits)
-            grad_logits = torch.softmax(logits.float(), dim=-1) * (-g[:, None])
+            grad_logits = torch.softmax(logits.to(g.dtype), dim=-1) * (-g[:, None])
             grad_logits.scatter_add_(1, targets[start:end, None], g[:, None])
             grad_logits = (grad_logits * ctx.inv_temperature).to(compute)
             if grad_hidden is not None:
@@ -100,7 +101,9 @@ def naive_token_logprobs(
     compute = torch.float32 if fp32 else hidden.dtype
     logits = (hidden.to(compute) @ weight.to(compute).T) / (temperature if temperature > 0 else 1.0)
     logp = torch.log_softmax(logits, dim=-1)
-    return logp.gather(1, targets[:, None]).squeeze(1).float()
+    return (
+        logp.gather(1, targets[:, None]).squeeze(1).to(torch.promote_types(compute, torch.float32))
+    )
 
 
 def policy_hidden_states(model: Any, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
@@ -137,7 +140,7 @@ def sequence_logprobs(
         fp32=fp32,
         temperature=temperature,
     )
-    logp = torch.zeros(targets.shape, dtype=torch.float32, device=input_ids.device)
+    logp = torch.zeros(targets.shape, dtype=logp_sel.dtype, device=input_ids.device)
     entropy = torch.zeros_like(logp)
     logp = logp.masked_scatter(sel, logp_sel)
     entropy = entropy.masked_scatter(sel, ent_sel)

@@ -2,9 +2,9 @@
 
 The task names a value; the episode succeeds (reward 1) when the agent's completion makes
 a Hermes-style call ``<tool_call>{"name": "submit", "arguments": {"answer": "<value>"}}</tool_call>``.
-A failed attempt earns ``partial_credit`` times the fraction of the canonical call text it
-got right from the start, so that a random-init policy sees a learning signal at all
-(set ``partial_credit=0`` for a binary reward).
+A failed attempt earns ``partial_credit`` times a quarter point for each milestone it
+reaches (call opened, a known value given, the right value, call closed), so that a
+random-init policy sees a learning signal at all (``partial_credit=0``: binary reward).
 
 The text format (``ToyChatFormat``) and the tokenizer (BPE trained locally on the bundled
 corpus ``data/toolcall_corpus.txt``) are self-contained until ``agentgym.chat`` replaces them.
@@ -73,15 +73,6 @@ def parse_tool_call(completion: str) -> tuple[str, dict[str, Any]] | None:
     return (payload["name"], args) if isinstance(args, dict) else None
 
 
-def _common_prefix_len(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 # --- the env -----------------------------------------------------------------
 
 
@@ -103,8 +94,10 @@ class ToolCallEnv(gym.Env[str, str]):
         self.max_turns = max_turns
         self.partial_credit = partial_credit
         self.fault_rate = fault_rate
-        self.observation_space = gym.spaces.Text(max_length=4096, charset=TEXT_CHARSET)
-        self.action_space = gym.spaces.Text(max_length=4096, charset=TEXT_CHARSET)
+        self.observation_space = gym.spaces.Text(
+            max_length=4096, min_length=0, charset=TEXT_CHARSET
+        )
+        self.action_space = gym.spaces.Text(max_length=4096, min_length=0, charset=TEXT_CHARSET)
         self._value = ""
         self._turn = 0
 
@@ -128,9 +121,21 @@ class ToolCallEnv(gym.Env[str, str]):
         call = parse_tool_call(completion)
         if call is not None and call[0] == self.tool and str(call[1].get("answer")) == self._value:
             return 1.0, True
-        target = canonical_call(self.tool, self._value)
-        frac = _common_prefix_len(completion, target) / len(target)
-        return self.partial_credit * frac, False
+        return self.partial_credit * self._milestones(completion) / 4.0, False
+
+    def _milestones(self, completion: str) -> int:
+        """Points of a failed attempt: call opened, a known value given, the right value, call closed."""
+        before, after = call_scaffold(self.tool)
+        if not completion.startswith(before):
+            return 0
+        rest = completion[len(before) :]
+        given = next(
+            (v for v in sorted(self.values, key=len, reverse=True) if rest.startswith(v)), None
+        )
+        if given is None:
+            return 1
+        closed = rest[len(given) :].startswith(after)
+        return 2 + int(given == self._value) + int(closed)
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         self._turn += 1
@@ -159,8 +164,20 @@ def corpus_lines() -> list[str]:
     return [line for line in text.splitlines() if line]
 
 
-def build_toy_tokenizer(vocab_size: int = 160, fmt: ToyChatFormat | None = None) -> Any:
-    """A BPE `tokenizers.Tokenizer` trained on the bundled corpus (no hub, deterministic)."""
+def call_scaffold(tool: str = "submit") -> tuple[str, str]:
+    """The fixed text of a call before and after its value."""
+    before, after = canonical_call(tool, "@@VALUE@@").split("@@VALUE@@")
+    return before, after
+
+
+def build_toy_tokenizer(
+    vocab_size: int = 64, fmt: ToyChatFormat | None = None, tool: str = "submit"
+) -> Any:
+    """A BPE `tokenizers.Tokenizer` trained on the bundled corpus (no hub, deterministic).
+
+    The call's fixed JSON scaffold before and after the value are single added tokens (as
+    real tool-calling tokenizers add ``<tool_call>``), so a correct call is three tokens.
+    """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     fmt = fmt or ToyChatFormat()
@@ -172,6 +189,7 @@ def build_toy_tokenizer(vocab_size: int = 160, fmt: ToyChatFormat | None = None)
         vocab_size=vocab_size, special_tokens=fmt.special_tokens, show_progress=False
     )
     tok.train_from_iterator(corpus_lines(), trainer)
+    tok.add_tokens(list(call_scaffold(tool)))
     return tok
 
 
