@@ -271,7 +271,9 @@ class BaseCompose(Transform):
     ) -> list[PerturbationRecord]:
         raise NotImplementedError
 
-    def __call__(self, obj: Any, rng: np.random.Generator, context: PerturbContext | None = None):
+    def __call__(
+        self, obj: Any, rng: np.random.Generator, context: PerturbContext | None = None
+    ) -> tuple[Any, PerturbationRecord | None]:
         raise PerturbationError(f"{self.kind} spans surfaces: use sample(rng, context)")
 
     def to_dict(self) -> dict[str, Any]:
@@ -291,7 +293,9 @@ class Compose(BaseCompose):
 
     kind: ClassVar[str] = "compose"
 
-    def sample_children(self, rng, context):
+    def sample_children(
+        self, rng: np.random.Generator, context: PerturbContext
+    ) -> list[PerturbationRecord]:
         out: list[PerturbationRecord] = []
         for t in self.transforms:
             out.extend(t.sample(rng, context))
@@ -310,7 +314,9 @@ class OneOf(BaseCompose):
 
     kind: ClassVar[str] = "one_of"
 
-    def sample_children(self, rng, context):
+    def sample_children(
+        self, rng: np.random.Generator, context: PerturbContext
+    ) -> list[PerturbationRecord]:
         if not self.transforms:
             return []
         weights = np.array([t.p for t in self.transforms], dtype=float)
@@ -343,7 +349,9 @@ class SomeOf(BaseCompose):
         self.n = n
         self.replace = replace
 
-    def sample_children(self, rng, context):
+    def sample_children(
+        self, rng: np.random.Generator, context: PerturbContext
+    ) -> list[PerturbationRecord]:
         if not self.transforms or self.n == 0:
             return []
         idx = rng.choice(len(self.transforms), size=self.n, replace=self.replace)

@@ -33,6 +33,7 @@ from agentgym.perturb.base import (
 from agentgym.perturb.registry import get_transform_class
 from agentgym.perturb.responses import ResponseTransientError
 from agentgym.perturb.system import SystemMoveToUser
+from agentgym.perturb.text import rewrite_mentions
 from agentgym.types import Observation, PerturbationRecord, ToolCall, ToolSpec
 
 
@@ -47,6 +48,7 @@ class EpisodePerturbation:
         for t, r in steps:
             self._steps.setdefault(r.target, []).append((t, r.params))
         self._tools_cache: tuple[list[ToolSpec], list[ToolSpec]] | None = None
+        self._mentions: dict[str, str] | None = None
         self._calls = 0
         self._failures = 0
         self._failed: set[str] = set()
@@ -68,7 +70,7 @@ class EpisodePerturbation:
         ctx = PerturbContext(tools=list(tools), system=system, user=user)
         records = recipe.sample(rng, ctx)
         ep = cls(records, seed=seed if isinstance(seed, int) else None)
-        ep._tools_cache = (list(tools), ctx.tools)
+        ep._tools_cache = (list(tools), ep._rewrite_descriptions(list(tools), ctx.tools))
         return ep
 
     @classmethod
@@ -85,20 +87,22 @@ class EpisodePerturbation:
         out = tools
         for t, params in self._steps.get("tools", []):
             out = t.apply(out, params)
+        out = self._rewrite_descriptions(tools, out)
         self._tools_cache = (tools, out)
+        self._mentions = None
         return list(out)
 
     def system(self, text: str) -> str:
         """The system prompt the agent sees ('' may mean: send no system message)."""
         for t, params in self._steps.get("system", []):
             text = t.apply(text, params)
-        return text
+        return rewrite_mentions(text, self._tool_mentions())
 
     def user(self, text: str) -> str:
         """A user message as the agent sees it (the same transforms for every user turn)."""
         for t, params in self._steps.get("user", []):
             text = t.apply(text, params)
-        return text
+        return rewrite_mentions(text, self._tool_mentions())
 
     def opening(self, system: str, user: str) -> tuple[str, str]:
         """The first system and user messages, including instructions moved between them."""
@@ -111,8 +115,9 @@ class EpisodePerturbation:
             system = t.apply(system, params)
         user = self.user(user)
         if moved:
-            user = "\n\n".join([*moved, user])
-        return system, user
+            mentions = self._tool_mentions()
+            user = "\n\n".join([*(rewrite_mentions(m, mentions) for m in moved), user])
+        return rewrite_mentions(system, self._tool_mentions()), user
 
     def chat_options(self, base: ChatOptions | None = None) -> ChatOptions:
         """Rendering options; ``None`` fields mean the format's own default."""
@@ -205,6 +210,47 @@ class EpisodePerturbation:
         result = execute(real)
         text = self.tool_response(result.content, real.name, index, is_error=result.is_error)
         return result.model_copy(update={"content": text})
+
+    # -- keeping prompts consistent with renamed tools ---------------------------------
+    def _renames(self, tool: ToolSpec) -> tuple[str, dict[str, str]] | None:
+        """(new tool name, {old arg: new arg}) when the tool survives as one tool."""
+        args = {k: None for k in tool.parameters.get("properties", {}) or {}}
+        fwd = self.forward_call(ToolCall(id="mention", name=tool.name, arguments=args))
+        if len(fwd.arguments) != len(args):
+            return None  # merged into another tool: no single new name to point to
+        return fwd.name, dict(zip(args, fwd.arguments, strict=True))
+
+    def _tool_mentions(self) -> dict[str, str]:
+        """Old tool name -> new tool name, for rewriting mentions in the prompts."""
+        if self._mentions is None:
+            self._mentions = {}
+            if self._tools_cache is not None and self._steps.get("tools"):
+                for tool in self._tools_cache[0]:
+                    r = self._renames(tool)
+                    if r and r[0] != tool.name:
+                        self._mentions[tool.name] = r[0]
+        return self._mentions
+
+    def _rewrite_descriptions(
+        self, before: list[ToolSpec], after: list[ToolSpec]
+    ) -> list[ToolSpec]:
+        if not self._steps.get("tools"):
+            return after
+        new_of: dict[str, dict[str, str]] = {}
+        for tool in before:
+            r = self._renames(tool)
+            if r:
+                arg_map = {k: v for k, v in r[1].items() if k != v}
+                if arg_map:
+                    new_of[r[0]] = arg_map
+        if not new_of:
+            return after
+        return [
+            t.model_copy(update={"description": rewrite_mentions(t.description, new_of[t.name])})
+            if t.name in new_of
+            else t
+            for t in after
+        ]
 
     def _resolve(self, call: ToolCall) -> ToolCall | str:
         tool_steps = self._steps.get("tools", [])

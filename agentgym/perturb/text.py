@@ -148,3 +148,34 @@ def typo(word: str, op: int, pos: int, neighbours: dict[str, str]) -> str:
         return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     rep = keys[pos % len(keys)]
     return word[:i] + (rep.upper() if word[i].isupper() else rep) + word[i + 1 :]
+
+
+def rewrite_mentions(text: str, mapping: dict[str, str]) -> str:
+    """Rename mentions of renamed tools/arguments in prose, conservatively: an inline code span
+    that is exactly an old name, or an old name with ``_``/``-`` standing alone in prose.
+    Fenced code is never touched (``re.search`` in a snippet is not the ``search`` tool)."""
+    if not mapping or not text:
+        return text
+    ident = [k for k in mapping if "_" in k or "-" in k]
+    rx = (
+        re.compile(
+            r"(?<![\w-])("
+            + "|".join(re.escape(k) for k in sorted(ident, key=len, reverse=True))
+            + r")(?![\w-])"
+        )
+        if ident
+        else None
+    )
+    out: list[str] = []
+    pos = 0
+    for m in CODE_RE.finditer(text):
+        prose = text[pos : m.start()]
+        out.append(rx.sub(lambda x: mapping[x.group(1)], prose) if rx else prose)
+        span = m.group(0)
+        if not span.startswith("```") and span[1:-1] in mapping:
+            span = f"`{mapping[span[1:-1]]}`"
+        out.append(span)
+        pos = m.end()
+    tail = text[pos:]
+    out.append(rx.sub(lambda x: mapping[x.group(1)], tail) if rx else tail)
+    return "".join(out)

@@ -178,3 +178,23 @@ def test_chat_options_map_to_chat_render_options():
         "tool_results": "user",
         "system": "fold",
     }
+
+
+def test_prompts_and_descriptions_follow_renames():
+    ep = sample(T("tool_rename_synonyms"), T("tool_arg_rename_synonyms", "heavy"), seed=4)
+    names = ep.records[0].params["names"]
+    system, user = ep.opening(SYSTEM, USER)
+    assert f"`{names['bash']}`" in system and "`bash`" not in system
+    assert f"`{names['submit']}`" in system
+    assert "parse_date" in user  # the task's own identifiers are untouched
+    editor = next(t for t in ep.tools(TOOLS) if t.name == names["str_replace_editor"])
+    old_str_new = ep.records[1].params["args"][names["str_replace_editor"]]["old_str"]
+    assert old_str_new in editor.description and "old_str" not in editor.description
+
+
+def test_mentions_in_code_fences_are_untouched():
+    from agentgym.perturb.text import rewrite_mentions
+
+    text = "Use `search`.\n```python\nre.search(x)\n```\nthen search_files"
+    out = rewrite_mentions(text, {"search": "grep", "search_files": "find_files"})
+    assert out == "Use `grep`.\n```python\nre.search(x)\n```\nthen find_files"
