@@ -200,10 +200,18 @@ class TaskLimits(Record):
 
 
 class Task(Record):
-    """A coding task: what to do, where its code lives, and how it is graded."""
+    """A coding task: what to do, where its code lives, and how it is graded.
+
+    Harbor folders load into it (``agentgym.tasks.load_task``); so do SWE-bench records.
+    ``files`` holds the task folder's other text files (environment patches, hidden tests),
+    keyed by their path inside the folder, so a task writes back byte for byte.
+    """
 
     id: str
     instruction: str
+    version: str = "1.0"
+    path: str | None = None  # the task folder it was loaded from, if any
+    source: str | None = None  # library under envs/_sources/ copied in as the repo
     workspace: str | None = None  # host path of the repo (folder or tarball)
     workdir: str = "/workspace"
     image: str | None = None  # docker image (built from environment/Dockerfile if None)
@@ -212,9 +220,12 @@ class Task(Record):
     fail_to_pass: list[str] = Field(default_factory=list)
     pass_to_pass: list[str] = Field(default_factory=list)
     test_files: list[str] = Field(default_factory=list)
+    hidden_tests: dict[str, str] = Field(default_factory=dict)  # task file -> repo path
     hidden_test_patch: str | None = None
     solution_patch: str | None = None
     solution_script: str | None = None
+    test_script: str | None = None  # tests/test.sh (Harbor verifier)
+    files: dict[str, str] = Field(default_factory=dict)
     limits: TaskLimits = Field(default_factory=TaskLimits)
     metadata: dict[str, Any] = Field(default_factory=dict)
 

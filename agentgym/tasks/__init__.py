@@ -1,0 +1,45 @@
+"""Task formats: Harbor task folders and SWE-bench-style JSONL records.
+
+>>> from agentgym.tasks import load_tasks
+>>> tasks = load_tasks("envs/bugfix")          # doctest: +SKIP
+>>> tasks[0].fail_to_pass[:1]                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from agentgym.tasks.build import build_context, task_image
+from agentgym.tasks.harbor import (
+    extract_solution_patch,
+    find_source,
+    load_source_info,
+    load_task,
+    load_tasks,
+    parse_task_toml,
+    render_dockerfile,
+    render_solve_sh,
+    render_test_sh,
+    write_task,
+)
+from agentgym.tasks.models import SourceInfo, TaskToml
+from agentgym.tasks.validate import CaseResult, ValidationResult, validate_task, validate_tasks
+
+__all__ = [
+    "CaseResult",
+    "SourceInfo",
+    "TaskToml",
+    "ValidationResult",
+    "build_context",
+    "extract_solution_patch",
+    "find_source",
+    "load_source_info",
+    "load_task",
+    "load_tasks",
+    "parse_task_toml",
+    "render_dockerfile",
+    "render_solve_sh",
+    "render_test_sh",
+    "task_image",
+    "validate_task",
+    "validate_tasks",
+    "write_task",
+]

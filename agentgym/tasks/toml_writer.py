@@ -1,0 +1,68 @@
+"""A small TOML writer for the shapes task files use (tables of scalars and string lists).
+
+The standard library reads TOML (``tomllib``) but cannot write it; this covers what we emit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        text = repr(value)
+        return text if any(c in text for c in ".eE") else text + ".0"
+    if isinstance(value, str):
+        # JSON string escapes are valid TOML basic-string escapes (\uXXXX, \", \\, \n ...).
+        return json.dumps(value, ensure_ascii=False)
+    raise TypeError(f"cannot write {type(value).__name__} as a TOML scalar")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        items = [_scalar(item) for item in value]
+        one_line = "[" + ", ".join(items) + "]"
+        if len(one_line) <= 90:
+            return one_line
+        return "[\n" + "".join(f"    {item},\n" for item in items) + "]"
+    return _scalar(value)
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """TOML text of ``data``: top-level scalars first, then one ``[table]`` per nested dict.
+
+    ``None`` values are left out (TOML has no null).
+    """
+    lines: list[str] = []
+    tables = [(k, v) for k, v in data.items() if isinstance(v, dict)]
+    for key, value in data.items():
+        if value is not None and not isinstance(value, dict):
+            lines.append(f"{_key(key)} = {_value(value)}")
+    for name, table in tables:
+        if lines:
+            lines.append("")
+        lines.append(f"[{_key(name)}]")
+        for key, value in table.items():
+            if isinstance(value, dict):
+                raise TypeError(f"nested table {name}.{key} is not supported")
+            if value is not None:
+                lines.append(f"{_key(key)} = {_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _key(key: str) -> str:
+    if key and all(c.isalnum() or c in "-_" for c in key) and key.isascii():
+        return key
+    return json.dumps(key, ensure_ascii=False)
