@@ -1,0 +1,409 @@
+"""CodingEnv: a Gymnasium environment where an LLM agent fixes code with tools in a sandbox.
+
+Contract (see docs/environments.md):
+
+- ``reset(seed=, options={"task_id": ...})`` picks a task (by id, else seeded sampling),
+  starts a sandbox from the task image (warm pool) and returns ``(observation, info)``:
+  the observation is the list of new messages (OpenAI dicts: system prompt, task), and
+  ``info["tools"]`` the tool definitions (OpenAI shape).
+- ``step(action)`` takes the assistant's raw completion text (parsed with the episode's
+  chat format) or a ``Message``/dict; runs its tool calls; returns the new messages (tool
+  results, or a user message explaining a parse error), the reward (0 until the end, then
+  the grade), ``terminated`` (submitted), ``truncated`` (turn / token / wall-clock budget),
+  and ``info`` (timings, parse error, monitor flags, reward breakdown).
+
+Observations are the *new* messages of that step; the whole conversation is
+``env.messages`` (and ``info["prompt"]``, the rendered next-turn prompt, when
+``render_prompt=True``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from agentgym.env.spaces import CompletionSpace, ConversationSpace
+from agentgym.errors import AgentGymError, ConfigError, ParseError
+from agentgym.sandbox import SandboxConfig, SandboxLimits, SandboxPool, resolve_backend
+from agentgym.sandbox.base import Sandbox
+from agentgym.tools import Tool, default_tools, execute_call
+from agentgym.types import Message, Observation, StepTiming, Task, ToolCall, Trajectory
+
+DEFAULT_SYSTEM_PROMPT = """\
+You are a software engineer working in a git repository at {workdir}. You act only \
+through the tools you are given: run shell commands, view and edit files, search the \
+code. Work step by step: reproduce the problem, find the cause, change the code, run the \
+tests, and when the task is done call the submit tool once. Keep the change focused; do \
+not edit the tests unless the task asks for it."""
+
+_RANDOM_ID = re.compile(r"^call_[0-9a-f]{24}$")  # ToolCall's default id: replaced
+
+NO_TOOL_CALL = (
+    "No tool call found in your reply. Act by calling one of the tools ({tools}); "
+    "when the task is done, call submit."
+)
+
+
+class CodingEnv(gym.Env[list[dict[str, Any]], str]):
+    """Multi-turn coding tasks in sandboxes, graded by the task's tests."""
+
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(
+        self,
+        tasks: Sequence[Task] | str | Path,
+        *,
+        backend: str = "auto",
+        chat_format: str = "qwen3",
+        system_prompt: str | None = None,
+        tools: Sequence[Tool] | None = None,
+        max_turns: int = 50,
+        max_tokens: int | None = None,
+        max_wall_s: float | None = None,
+        limits: SandboxLimits | dict[str, Any] | None = None,
+        pool_size: int = 1,
+        grade: bool = True,
+        grade_on_truncation: bool = True,
+        monitor: bool | str | Sequence[str] = True,
+        render_prompt: bool = False,
+        render_mode: str | None = None,
+    ) -> None:
+        super().__init__()
+        from agentgym.chat import get_format
+
+        self.tasks = _load_tasks(tasks)
+        if not self.tasks:
+            raise ConfigError(f"no tasks found in {tasks!r}")
+        self.task_by_id = {t.id: t for t in self.tasks}
+        self.chat_format_name = chat_format
+        self.fmt = get_format(chat_format)
+        self.system_prompt = system_prompt if system_prompt is not None else DEFAULT_SYSTEM_PROMPT
+        self.tool_list = list(tools) if tools is not None else default_tools()
+        self.tool_by_name = {t.name: t for t in self.tool_list}
+        self.max_turns = max_turns
+        self.max_tokens = max_tokens
+        self.max_wall_s = max_wall_s
+        if isinstance(limits, dict):
+            limits = SandboxLimits(**limits)
+        self.limits = limits
+        self.backend = backend
+        self.pool_size = pool_size
+        self.grade_enabled = grade
+        self.grade_on_truncation = grade_on_truncation
+        self.render_prompt = render_prompt
+        self.render_mode = render_mode
+        self.monitor = _make_monitor(monitor)
+        self.observation_space = ConversationSpace()
+        self.action_space = CompletionSpace()
+        self._pool: SandboxPool | None = None
+        self._images: dict[str, str] = {}
+        self.sandbox: Sandbox | None = None
+        self.task: Task | None = None
+        self.messages: list[Message] = []
+        self.trajectory: Trajectory | None = None
+        self._reset_state()
+
+    # -- set-up ------------------------------------------------------------------
+
+    def _reset_state(self) -> None:
+        self.turn = 0
+        self.tokens_used = 0
+        self.started_at = time.monotonic()
+        self.base_commit: str | None = None
+        self.done = False
+        self.flags: list[dict[str, Any]] = []
+
+    def _resolved_backend(self) -> str:
+        config = SandboxConfig(type=self.backend)  # type: ignore[arg-type]
+        return resolve_backend(config)
+
+    def _sandbox_for(self, task: Task) -> Sandbox:
+        backend = self._resolved_backend()
+        limits = self.limits or SandboxLimits(
+            memory_mb=task.limits.memory_mb,
+            cpus=task.limits.cpus,
+            pids=task.limits.pids,
+            command_timeout_s=task.limits.command_timeout_s,
+        )
+        if backend == "local":
+            from agentgym.env.local_build import local_task_sandbox
+
+            return local_task_sandbox(task, limits)
+        image = self._images.get(task.id)
+        if image is None:
+            from agentgym.tasks.build import task_image
+
+            image = task_image(task)
+            self._images[task.id] = image
+        config = SandboxConfig(type="docker", image=image, workdir=task.workdir, limits=limits)
+        if self.pool_size <= 0:
+            from agentgym.sandbox import make_sandbox
+
+            return make_sandbox(config)
+        if self._pool is None:
+            self._pool = SandboxPool(config, size=self.pool_size, images=[])
+        if self._pool.config.limits != limits or self._pool.config.workdir != task.workdir:
+            self._pool.close()
+            self._pool = SandboxPool(config, size=self.pool_size, images=[])
+        return self._pool.acquire(image)
+
+    def _release_sandbox(self) -> None:
+        if self.sandbox is None:
+            return
+        if self._pool is not None:
+            self._pool.release(self.sandbox)
+        else:
+            self.sandbox.close()
+        self.sandbox = None
+
+    # -- Gymnasium API -------------------------------------------------------------
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        super().reset(seed=seed)
+        options = options or {}
+        self._release_sandbox()
+        self._reset_state()
+        if "task_id" in options:
+            if options["task_id"] not in self.task_by_id:
+                raise ConfigError(
+                    f"unknown task_id {options['task_id']!r}; this env has "
+                    f"{len(self.tasks)} tasks, e.g. {', '.join(list(self.task_by_id)[:5])}"
+                )
+            task = self.task_by_id[options["task_id"]]
+        else:
+            task = self.tasks[int(self.np_random.integers(len(self.tasks)))]
+        self.task = task
+        started = time.perf_counter()
+        self.sandbox = self._sandbox_for(task)
+        head = self.sandbox.run("git rev-parse HEAD 2>/dev/null", timeout=30)
+        self.base_commit = head.output.strip() if head.exit_code == 0 else None
+        reset_s = time.perf_counter() - started
+        system = self.system_prompt.format(workdir=task.workdir)
+        self.messages = [
+            Message(role="system", content=system),
+            Message(role="user", content=task.instruction),
+        ]
+        self.trajectory = Trajectory(
+            task_id=task.id,
+            messages=list(self.messages),
+            tools=[t.spec for t in self.tool_list],
+            seed=seed,
+            chat_format=self.chat_format_name,
+        )
+        info: dict[str, Any] = {
+            "task_id": task.id,
+            "tools": [t.spec.to_openai() for t in self.tool_list],
+            "chat_format": self.chat_format_name,
+            "timings": {"reset_s": reset_s},
+            "backend": self._resolved_backend(),
+        }
+        if self.render_prompt:
+            info["prompt"] = self.prompt()
+        return [m.to_openai() for m in self.messages], info
+
+    def step(
+        self, action: str | Message | dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], float, bool, bool, dict[str, Any]]:
+        if self.sandbox is None or self.task is None:
+            raise AgentGymError("call reset() before step()")
+        if self.done:
+            raise AgentGymError("the episode is over; call reset()")
+        t0 = time.perf_counter()
+        self.turn += 1
+        info: dict[str, Any] = {"turn": self.turn}
+        assistant, parse_error = self._parse(action)
+        parse_s = time.perf_counter() - t0
+        self.messages.append(assistant)
+        new: list[Message] = []
+        terminated = False
+        step_flags: list[dict[str, Any]] = []
+        if parse_error is not None:
+            info["parse_error"] = parse_error
+            new.append(
+                Message(
+                    role="user",
+                    content=f"Your reply could not be parsed: {parse_error}\nFix the tool call "
+                    "format and try again.",
+                )
+            )
+        elif not assistant.tool_calls:
+            names = ", ".join(self.tool_by_name)
+            new.append(Message(role="user", content=NO_TOOL_CALL.format(tools=names)))
+        else:
+            for call in assistant.tool_calls:
+                obs = self._execute(call)
+                new.append(
+                    Message(role="tool", content=obs.content, tool_call_id=call.id, name=call.name)
+                )
+                if self.monitor is not None:
+                    for flag in self.monitor.check_call(call, obs, self.turn):
+                        step_flags.append(flag.model_dump())
+                if obs.terminal:
+                    terminated = True
+                    break
+        tools_s = time.perf_counter() - t0 - parse_s
+        self.messages.extend(new)
+        self.flags.extend(step_flags)
+        self.tokens_used += _approx_tokens(assistant) + sum(_approx_tokens(m) for m in new)
+        truncated, why = self._budget_exceeded() if not terminated else (False, None)
+        reward = 0.0
+        if terminated or truncated:
+            self.done = True
+            if why:
+                info["truncated_by"] = why
+            if self.grade_enabled and (terminated or self.grade_on_truncation):
+                reward = self._finish(info)
+        timing = StepTiming(parse_s=parse_s, tools_s=tools_s, total_s=time.perf_counter() - t0)
+        info["timings"] = timing.model_dump()
+        info["monitor_flags"] = step_flags
+        if self.trajectory is not None:
+            self.trajectory.messages.extend([assistant, *new])
+            self.trajectory.timings.append(timing)
+        if self.render_prompt and not self.done:
+            info["prompt"] = self.prompt()
+        return [m.to_openai() for m in new], reward, terminated, truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode == "ansi":
+            return self.prompt()
+        return None
+
+    def close(self) -> None:
+        self._release_sandbox()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        super().close()
+
+    # -- helpers -------------------------------------------------------------------
+
+    def prompt(self, add_generation_prompt: bool = True) -> str:
+        """The whole conversation rendered in the episode's chat format."""
+        return self.fmt.render(
+            self.messages,
+            tools=[t.spec for t in self.tool_list],
+            add_generation_prompt=add_generation_prompt,
+        )
+
+    def _parse(self, action: str | Message | dict[str, Any]) -> tuple[Message, str | None]:
+        if isinstance(action, (Message, dict)):
+            try:
+                msg = action if isinstance(action, Message) else Message.model_validate(action)
+            except ValueError as exc:
+                return Message(role="assistant", content=str(action)[:2000]), str(exc)
+            if msg.role != "assistant":
+                return msg.model_copy(update={"role": "assistant"}), None
+            return self._number_calls(msg), None
+        if not isinstance(action, str):
+            return Message(role="assistant", content=repr(action)[:2000]), (
+                f"the action must be the completion text (str) or a Message, not {type(action).__name__}"
+            )
+        try:
+            msg = self.fmt.parse(action, tools=[t.spec for t in self.tool_list])
+        except ParseError as exc:
+            return Message(role="assistant", content=action), str(exc)
+        return self._number_calls(msg), None
+
+    def _number_calls(self, msg: Message) -> Message:
+        # Deterministic call ids (the same actions give the same episode, byte for byte).
+        calls = [
+            call.model_copy(update={"id": f"call_{self.turn}_{i}"})
+            if not call.id or _RANDOM_ID.match(call.id)
+            else call
+            for i, call in enumerate(msg.tool_calls)
+        ]
+        return msg.model_copy(update={"tool_calls": calls})
+
+    def _execute(self, call: ToolCall) -> Observation:
+        assert self.sandbox is not None
+        try:
+            return execute_call(self.tool_by_name, self.sandbox, call)
+        except AgentGymError as exc:  # a sandbox that broke for good
+            return Observation(
+                content=f"Error: the sandbox failed: {exc}",
+                is_error=True,
+                metadata={"infrastructure_error": True},
+            )
+
+    def _budget_exceeded(self) -> tuple[bool, str | None]:
+        if self.turn >= self.max_turns:
+            return True, f"max_turns={self.max_turns}"
+        if self.max_tokens is not None and self.tokens_used >= self.max_tokens:
+            return True, f"max_tokens={self.max_tokens}"
+        if self.max_wall_s is not None and time.monotonic() - self.started_at >= self.max_wall_s:
+            return True, f"max_wall_s={self.max_wall_s:g}"
+        return False, None
+
+    def _finish(self, info: dict[str, Any]) -> float:
+        """Grade the episode; record reward, breakdown and monitor report."""
+        from agentgym.grading import grade_episode
+
+        assert self.task is not None and self.sandbox is not None
+        result = grade_episode(
+            self.task, self.sandbox, self.base_commit, backend=self._resolved_backend()
+        )
+        reward = result.reward
+        report = None
+        if self.monitor is not None and self.trajectory is not None:
+            report = self.monitor.finalize(
+                self.trajectory,
+                {"diff_lines": result.diff_lines, "diff_files": len(result.diff_files)},
+            )
+            reward = self.monitor.apply_penalty(reward, report)
+            info["monitor"] = report.model_dump()
+        info["grade"] = result.model_dump()
+        info["reward_breakdown"] = {
+            "tests": result.breakdown,
+            "status": result.status,
+            "error_kind": result.error_kind,
+            "grader_reward": result.reward,
+            "penalty": (result.reward - reward),
+        }
+        info["infrastructure_error"] = result.status == "error"
+        if self.trajectory is not None:
+            self.trajectory.reward = reward
+            self.trajectory.reward_breakdown = copy.deepcopy(info["reward_breakdown"])
+            flags = report.model_dump()["flags"] if report is not None else list(self.flags)
+            self.trajectory.monitor_flags = flags
+            if result.status == "error":
+                self.trajectory.error = result.error
+        return reward
+
+
+def _approx_tokens(message: Message) -> int:
+    size = len(message.content or "") + len(message.reasoning or "")
+    size += sum(len(json.dumps(c.arguments)) + len(c.name) for c in message.tool_calls)
+    return size // 4 + 4
+
+
+def _load_tasks(tasks: Sequence[Task] | str | Path) -> list[Task]:
+    if isinstance(tasks, (str, Path)):
+        from agentgym.tasks import load_tasks
+
+        return list(load_tasks(Path(tasks)))
+    return list(tasks)
+
+
+def _make_monitor(spec: bool | str | Sequence[str]) -> Any:
+    if spec is False or spec is None:
+        return None
+    try:
+        from agentgym.monitor import Monitor
+    except ImportError:
+        return None
+    if spec is True:
+        return Monitor.default()
+    paths = [spec] if isinstance(spec, str) else list(spec)
+    return Monitor.from_files(paths)
+
+
+__all__ = ["DEFAULT_SYSTEM_PROMPT", "CodingEnv"]

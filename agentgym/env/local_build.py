@@ -1,0 +1,142 @@
+"""Run tasks without Docker: emulate a task's Dockerfile on the local (bubblewrap) backend.
+
+Only the subset our task Dockerfiles use is understood — ``FROM agentgym/base…``,
+``COPY`` (into the workdir or /tmp), ``RUN``, ``ENV``, ``WORKDIR`` — and the built
+workspace is cached on disk by the build context's content hash, so each task is built
+once. Anything else is a clear error that says to use Docker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import threading
+from pathlib import Path
+
+from agentgym.errors import TaskFormatError
+from agentgym.sandbox import LocalSandbox, SandboxConfig, SandboxLimits
+from agentgym.types import Task
+
+_lock = threading.Lock()
+
+
+def cache_root() -> Path:
+    root = os.environ.get("AGENTGYM_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "agentgym"
+    )
+    return Path(root) / "local-tasks"
+
+
+def _instructions(dockerfile: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    buffer = ""
+    for raw in dockerfile.splitlines():
+        line = raw.rstrip()
+        if not buffer and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        buffer += line
+        keyword, _, rest = buffer.strip().partition(" ")
+        out.append((keyword.upper(), rest.strip()))
+        buffer = ""
+    return out
+
+
+def materialize(task: Task) -> tuple[Path, dict[str, str]]:
+    """Build the task's starting workspace on the host; return (folder, env vars)."""
+    from agentgym.sandbox.images import context_hash
+    from agentgym.tasks.build import build_context
+
+    context = build_context(task)
+    try:
+        digest = context_hash(context)
+        target = cache_root() / f"{task.id[:60]}-{digest}"
+        meta = target / "env.json"
+        with _lock:
+            if meta.exists():
+                return target / "workspace", json.loads(meta.read_text())
+            env = _emulate(task, context, target)
+            meta.write_text(json.dumps(env))
+            return target / "workspace", env
+    finally:
+        shutil.rmtree(context, ignore_errors=True)
+
+
+def _emulate(task: Task, context: Path, target: Path) -> dict[str, str]:
+    steps = _instructions((context / "Dockerfile").read_text())
+    env: dict[str, str] = {}
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    with LocalSandbox(SandboxConfig(type="local", workdir=task.workdir)) as sb:
+        host_tmp = Path(sb._tmp) / "tmp"
+
+        def host_path(inside: str) -> Path:
+            inside = inside.rstrip("/") or "/"
+            if inside == task.workdir or inside.startswith(task.workdir + "/"):
+                return sb.host_workspace / inside[len(task.workdir) :].lstrip("/")
+            if inside == "/tmp" or inside.startswith("/tmp/"):
+                return host_tmp / inside[len("/tmp") :].lstrip("/")
+            raise TaskFormatError(
+                f"task {task.id}: the local backend can only COPY into {task.workdir} or /tmp, "
+                f"not {inside}; use the Docker backend for this task"
+            )
+
+        for keyword, rest in steps:
+            if keyword == "FROM":
+                if not rest.startswith("agentgym/base"):
+                    raise TaskFormatError(
+                        f"task {task.id}: the local backend emulates only images FROM "
+                        f"agentgym/base, not {rest!r}; use the Docker backend"
+                    )
+            elif keyword == "COPY":
+                parts = shlex.split(rest)
+                if any(p.startswith("--") for p in parts):
+                    raise TaskFormatError(f"task {task.id}: COPY flags are not supported locally")
+                *sources, dest = parts
+                dest_host = host_path(dest if dest.startswith("/") else f"{task.workdir}/{dest}")
+                for src in sources:
+                    src_path = context / src
+                    if src_path.is_dir():
+                        shutil.copytree(src_path, dest_host, dirs_exist_ok=True, symlinks=True)
+                    else:
+                        into = dest_host / src_path.name if dest.endswith("/") else dest_host
+                        into.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(src_path, into)
+            elif keyword == "RUN":
+                prefix = " ".join(f"export {k}={shlex.quote(v)};" for k, v in env.items())
+                result = sb.run(f"{prefix} {rest}", timeout=600)
+                if result.exit_code != 0:
+                    raise TaskFormatError(
+                        f"task {task.id}: RUN {rest[:120]} failed locally "
+                        f"(exit {result.exit_code}): {result.output[-800:]}"
+                    )
+            elif keyword == "ENV":
+                if "=" in rest:
+                    for item in shlex.split(rest):
+                        key, _, value = item.partition("=")
+                        env[key] = value
+                else:
+                    key, _, value = rest.partition(" ")
+                    env[key] = value.strip()
+            elif keyword in ("WORKDIR", "LABEL", "CMD", "ENTRYPOINT", "USER", "EXPOSE"):
+                continue
+            else:
+                raise TaskFormatError(
+                    f"task {task.id}: Dockerfile instruction {keyword} is not supported by the "
+                    "local backend; use Docker"
+                )
+        shutil.copytree(sb.host_workspace, target / "workspace", symlinks=True)
+    return env
+
+
+def local_task_sandbox(task: Task, limits: SandboxLimits | None = None) -> LocalSandbox:
+    """A fresh local sandbox holding the task's starting workspace."""
+    workspace, env = materialize(task)
+    config = SandboxConfig(
+        type="local", workdir=task.workdir, env=env, limits=limits or SandboxLimits()
+    )
+    return LocalSandbox(config, workspace=str(workspace))
