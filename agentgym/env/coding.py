@@ -25,7 +25,7 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 
@@ -54,7 +54,7 @@ NO_TOOL_CALL = (
 class CodingEnv(gym.Env[list[dict[str, Any]], str]):
     """Multi-turn coding tasks in sandboxes, graded by the task's tests."""
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"]}
 
     def __init__(
         self,
