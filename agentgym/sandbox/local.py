@@ -244,19 +244,27 @@ class LocalSandbox:
         )
 
     def host_path(self, path: str) -> Path:
-        """Where a sandbox path under the workdir lives on the host."""
+        """Where a sandbox path (under the workdir or /tmp) lives on the host."""
         inside = resolve_path(self.workdir, path)
-        if not is_within(self.workdir, inside):
-            raise SandboxError(f"{path} is outside the workspace {self.workdir}")
-        rel = inside[len(self.workdir) :].lstrip("/")
-        return self.host_workspace / rel
+        if is_within(self.workdir, inside):
+            return self.host_workspace / inside[len(self.workdir) :].lstrip("/")
+        if is_within("/tmp", inside):
+            if not self.isolated:
+                return Path(inside)
+            return Path(self._tmp) / "tmp" / inside[len("/tmp") :].lstrip("/")
+        raise SandboxError(
+            f"{path} is outside the sandbox's writable folders ({self.workdir} and /tmp)"
+        )
 
     def read_file(self, path: str, max_bytes: int | None = None) -> bytes:
         self._check()
         target = self.host_path(path)
         real = target.resolve()
-        if not is_within(str(self.host_workspace.resolve()), str(real)):
-            raise SandboxError(f"{path} resolves outside the workspace")
+        roots = [self.host_workspace.resolve(), (Path(self._tmp) / "tmp").resolve()]
+        if self.isolated and not any(is_within(str(r), str(real)) for r in roots):
+            raise SandboxError(f"{path} resolves outside the sandbox's folders")
+        if not real.exists():
+            raise FileNotFoundError(f"{path}: no such file in the sandbox")
         with open(real, "rb") as fh:
             return fh.read(max_bytes if max_bytes is not None else -1)
 
