@@ -7,7 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Edit = tuple[str, str | None, str | None]  # (repo path, old text or None for a new file, new text)
+
+@dataclass(frozen=True)
+class After:
+    """Old text to replace: the first occurrence of ``text`` after ``anchor``."""
+
+    anchor: str
+    text: str
+
+
+# (repo path, old text | After | None for a new file, new text | None to delete the file)
+Edit = tuple[str, "str | After | None", "str | None"]
 
 
 @dataclass
