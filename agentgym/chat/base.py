@@ -180,10 +180,17 @@ class ChatFormat:
 
     # --- parsing --------------------------------------------------------------------------
     def parse(
-        self, completion: str, tools: Sequence[ToolSpec | dict[str, Any]] | None = None
+        self,
+        completion: str,
+        tools: Sequence[ToolSpec | dict[str, Any]] | None = None,
+        *,
+        validate: bool = True,
     ) -> Message:
         """Split a raw completion into reasoning, content and tool calls.
 
+        ``tools`` guide argument typing; with ``validate`` (default) calls to unknown tools
+        or with arguments failing the schema are a ParseError too. An env that validates
+        calls itself (and answers in a tool message) passes ``validate=False``.
         Raises only ``ParseError`` (message written for the agent) on malformed output.
         """
         if not isinstance(completion, str):
@@ -195,7 +202,7 @@ class ChatFormat:
             raise
         except Exception as exc:  # a parser bug must not kill the episode
             raise ParseError(f"could not parse the completion: {exc}", raw=completion) from exc
-        if tool_dicts is not None:
+        if tool_dicts is not None and validate:
             validate_calls(msg.tool_calls, tool_dicts, completion)
         return msg
 

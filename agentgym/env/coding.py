@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 
 from agentgym.env.spaces import CompletionSpace, ConversationSpace
+from agentgym.env.timings import Timings
 from agentgym.errors import AgentGymError, ConfigError, ParseError
 from agentgym.sandbox import SandboxConfig, SandboxLimits, SandboxPool, resolve_backend
 from agentgym.sandbox.base import Sandbox
@@ -203,7 +204,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             "task_id": task.id,
             "tools": [t.spec.to_openai() for t in self.tool_list],
             "chat_format": self.chat_format_name,
-            "timings": {"reset_s": reset_s},
+            "timings": Timings(reset_s=reset_s),
             "backend": self._resolved_backend(),
         }
         if self.render_prompt:
@@ -263,7 +264,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             if self.grade_enabled and (terminated or self.grade_on_truncation):
                 reward = self._finish(info)
         timing = StepTiming(parse_s=parse_s, tools_s=tools_s, total_s=time.perf_counter() - t0)
-        info["timings"] = timing.model_dump()
+        info["timings"] = Timings(**timing.model_dump())
         info["monitor_flags"] = step_flags
         if self.trajectory is not None:
             self.trajectory.messages.extend([assistant, *new])
@@ -308,7 +309,8 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
                 f"the action must be the completion text (str) or a Message, not {type(action).__name__}"
             )
         try:
-            msg = self.fmt.parse(action, tools=[t.spec for t in self.tool_list])
+            # The tools validate their own arguments and answer in a tool message.
+            msg = self.fmt.parse(action, tools=[t.spec for t in self.tool_list], validate=False)
         except ParseError as exc:
             return Message(role="assistant", content=action), str(exc)
         return self._number_calls(msg), None
