@@ -97,7 +97,7 @@ def test_reasoning_is_kept_in_the_conversation(local_env: CodingEnv) -> None:
 
 def test_parallel_calls_and_submit_stop_the_episode(local_env: CodingEnv) -> None:
     local_env.reset(seed=0)
-    obs, reward, term, trunc, info = local_env.step(
+    obs, _, term, trunc, _ = local_env.step(
         call("bash", command="echo a")
         + "\n"
         + call("submit")
