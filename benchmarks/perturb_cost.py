@@ -36,7 +36,7 @@ from agentgym.perturb import (  # noqa: E402
     registry,
 )
 from agentgym.perturb.recipe import recipes_dir  # noqa: E402
-from tests.perturb.fixtures import OUTPUTS, SYSTEM, TOOLS, USER  # noqa: E402
+from agentgym.perturb.samples import OUTPUTS, SYSTEM, TOOLS, USER  # noqa: E402
 
 GOAL_MS = 0.2
 
