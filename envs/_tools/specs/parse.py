@@ -60,7 +60,7 @@ TASKS = [
             )
         ],
         hidden={
-            "tests/test_issue_short_prefixed_ints.py": '''
+            "tests/test_issue_short_prefixed_ints.py": """
             import pytest
 
             import parse
@@ -71,7 +71,7 @@ TASKS = [
             )
             def test_short_prefixed(text, value):
                 assert parse.parse("{:d}", text)[0] == value
-            '''
+            """
         },
     ),
     Spec(
@@ -100,7 +100,7 @@ TASKS = [
             )
         ],
         hidden={
-            "tests/test_issue_negative_hex.py": '''
+            "tests/test_issue_negative_hex.py": """
             import parse
 
 
@@ -114,7 +114,7 @@ TASKS = [
 
             def test_negative_decimal_still_fine():
                 assert parse.parse("{:d}", "-12")[0] == -12
-            '''
+            """
         },
     ),
     Spec(
@@ -189,7 +189,11 @@ TASKS = [
         The README says fixed results can be sliced; expected `('b', 'c')`.
         """,
         edits=[
-            (SRC, "        if isinstance(item, (int, slice)):\n", "        if isinstance(item, int):\n")
+            (
+                SRC,
+                "        if isinstance(item, (int, slice)):\n",
+                "        if isinstance(item, int):\n",
+            )
         ],
     ),
     Spec(
@@ -209,7 +213,7 @@ TASKS = [
         """,
         transform=_modern_classes,
         hidden={
-            "tests/test_refactor_py3_classes.py": '''
+            "tests/test_refactor_py3_classes.py": """
             import ast
             import pathlib
 
@@ -231,7 +235,7 @@ TASKS = [
 
             def test_iteration_still_works():
                 assert [r[0] for r in parse.findall("<{}>", "<a><b>")] == ["a", "b"]
-            '''
+            """
         },
     ),
     Spec(
@@ -270,7 +274,7 @@ TASKS = [
             )
         ],
         hidden={
-            "tests/test_feature_result_get.py": '''
+            "tests/test_feature_result_get.py": """
             import parse
 
 
@@ -290,7 +294,7 @@ TASKS = [
             def test_get_on_raw_result():
                 r = parse.Result((1,), {"x": None}, None)
                 assert r.get("x", "default") is None
-            '''
+            """
         },
     ),
 ]
