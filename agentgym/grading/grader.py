@@ -93,20 +93,25 @@ def workspace_diff(
     includes new files (except .gitignored ones).
     """
     workdir = workdir or sandbox.workdir
-    index = f"/tmp/.agentgym-index-{secrets.token_hex(6)}"
+    token = secrets.token_hex(6)
+    index, out = f"/tmp/.agentgym-index-{token}", f"/tmp/.agentgym-diff-{token}"
     base = shell_quote(base_commit) if base_commit else "HEAD"
     cmd = (
         f"cd {shell_quote(workdir)} && export GIT_INDEX_FILE={index} && "
         f"git read-tree {base} && git add -A . && "
-        f"git -c core.quotepath=off diff --cached --binary --no-color --no-renames {base}; "
-        f"rc=$?; rm -f {index}; exit $rc"
+        f"git -c core.quotepath=off diff --cached --binary --no-color --no-renames {base} "
+        f"> {out}; rc=$?; rm -f {index}; exit $rc"
     )
     result = sandbox.run(cmd, timeout=120)
     if result.exit_code != 0:
         raise AgentGymError(f"could not compute the workspace diff: {result.output[-500:]}")
-    if result.truncated:
-        raise AgentGymError("the workspace diff is too large to grade")
-    return result.output
+    try:
+        data = sandbox.read_file(out, max_bytes=DIFF_LIMIT_BYTES + 1)
+    finally:
+        sandbox.run(f"rm -f {out}", timeout=30)
+    if len(data) > DIFF_LIMIT_BYTES:
+        raise AgentGymError("the workspace diff is larger than 20 MiB")
+    return data.decode("utf-8", errors="surrogateescape")
 
 
 def diff_files(diff: str) -> list[str]:

@@ -318,7 +318,7 @@ class DockerSandbox:
         self._check()
         payload = data.encode() if isinstance(data, str) else data
         full = path if path.startswith("/") else posixpath.join(self.workdir, path)
-        parent, name = posixpath.split(full)
+        parent = posixpath.dirname(full)
         q = shell_quote(full)
         chmod = f" && chmod {mode:o} {q}" if mode is not None else ""
         if len(payload) <= 48 * 1024:
@@ -335,33 +335,58 @@ class DockerSandbox:
             if result.exit_code != 0:
                 raise SandboxError(f"could not write {path}: {result.output.strip()[:300]}")
             return
-        keep = self.session.run(
-            f"mkdir -p -- {shell_quote(parent or '/')} && stat -c %a -- {q} 2>/dev/null",
-            timeout=60,
-            cap=4096,
-            kill_bytes=1 << 20,
-        ).output.strip()
-        file_mode = mode if mode is not None else (int(keep, 8) if keep.isdigit() else 0o644)
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
-            info = tarfile.TarInfo(name=name)
+            info = tarfile.TarInfo(name="payload")
             info.size = len(payload)
-            info.mode = file_mode
+            info.mode = mode if mode is not None else 0o644
             info.mtime = int(time.time())
             tar.addfile(info, io.BytesIO(payload))
-        if not self._client.api.put_archive(self.container.id, parent or "/", buf.getvalue()):
-            raise SandboxError(f"could not write {path}")
+        stage = self._stage(buf.getvalue())
+        # `cat >` keeps an existing file's mode; works on tmpfs mounts too.
+        result = self.session.run(
+            f"mkdir -p -- {shell_quote(parent or '/')} && cat {stage}/payload > {q}{chmod}; "
+            f"rc=$?; rm -rf {stage}; exit $rc",
+            timeout=120,
+            cap=4096,
+            kill_bytes=1 << 20,
+        )
+        if result.exit_code != 0:
+            raise SandboxError(f"could not write {path}: {result.output.strip()[:300]}")
+
+    def _stage(self, tar: bytes) -> str:
+        """Unpack a tar into a fresh folder on the container's root filesystem.
+
+        The archive API cannot see tmpfs mounts (/tmp), so big writes land here first and
+        the shell moves them into place.
+        """
+        stage = f"/var/tmp/.agentgym-stage-{uuid.uuid4().hex[:12]}"
+        made = self.session.run(f"mkdir -p {stage}", timeout=30, cap=4096, kill_bytes=1 << 20)
+        if made.exit_code != 0 or not self._client.api.put_archive(self.container.id, stage, tar):
+            raise SandboxError(f"could not stage files in the sandbox: {made.output[:200]}")
+        return stage
 
     def upload(self, host_path: str, sandbox_path: str) -> None:
         """Copy a host file or folder to ``sandbox_path`` (created if needed)."""
         self._check()
         buf = io.BytesIO()
+        name = posixpath.basename(sandbox_path.rstrip("/")) or "root"
         with tarfile.open(fileobj=buf, mode="w") as tar:
-            tar.add(host_path, arcname=posixpath.basename(sandbox_path.rstrip("/")) or ".")
-        parent = posixpath.dirname(sandbox_path.rstrip("/")) or "/"
-        self.run(f"mkdir -p {shell_quote(parent)}", timeout=30)
-        if not self._client.api.put_archive(self.container.id, parent, buf.getvalue()):
-            raise SandboxError(f"could not upload {host_path} to {sandbox_path}")
+            tar.add(host_path, arcname=name)
+        full = sandbox_path
+        if not full.startswith("/"):
+            full = posixpath.join(self.workdir, sandbox_path)
+        parent = posixpath.dirname(full.rstrip("/")) or "/"
+        stage = self._stage(buf.getvalue())
+        result = self.session.run(
+            f"mkdir -p -- {shell_quote(parent)} && cp -a {stage}/{shell_quote(name)} "
+            f"{shell_quote(parent)}/; rc=$?; rm -rf {stage}; exit $rc",
+            timeout=300,
+            cap=4096,
+            kill_bytes=1 << 20,
+        )
+        if result.exit_code != 0:
+            raise SandboxError(f"could not upload {host_path}: {result.output[:300]}")
 
     def download(self, sandbox_path: str, host_path: str) -> None:
         """Copy a sandbox file or folder to ``host_path``."""
