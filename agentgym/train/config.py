@@ -100,7 +100,7 @@ class LossConfig(_Section):
 class OptimConfig(_Section):
     """AdamW, gradient clipping and how one step's batch is split."""
 
-    lr: float = 3e-3
+    lr: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.99)
     weight_decay: float = 0.0
     grad_clip: float = 1.0

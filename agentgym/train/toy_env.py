@@ -83,7 +83,7 @@ class ToolCallEnv(gym.Env[str, str]):
 
     def __init__(
         self,
-        values: tuple[str, ...] = tuple(str(d) for d in range(10)),
+        values: tuple[str, ...] = ("0", "1", "2", "3", "4"),
         tool: str = "submit",
         max_turns: int = 1,
         partial_credit: float = 0.5,
