@@ -51,3 +51,26 @@ class Spec:
     @property
     def starts_pristine(self) -> bool:
         return self.start == "pristine" or (self.start is None and self.pack == "refactor")
+
+
+def remove_defs(path: Path, names: list[str]) -> None:
+    """Delete top-level functions/classes (with decorators and trailing blank lines)."""
+    import ast
+
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    tree = ast.parse(text)
+    spans = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in names:
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            end = node.end_lineno or node.lineno
+            while end < len(lines) and not lines[end].strip():
+                end += 1
+            spans.append((start, end))
+    missing = set(names) - {n.name for n in tree.body if hasattr(n, "name")}
+    if missing:
+        raise SystemExit(f"{path}: no top-level {sorted(missing)}")
+    for start, end in sorted(spans, reverse=True):
+        del lines[start:end]
+    path.write_text("".join(lines))
