@@ -26,8 +26,10 @@ sandbox_app = typer.Typer(
 image_app = typer.Typer(
     help="Images: build the offline base image and task images.", no_args_is_help=True
 )
+tasks_app = typer.Typer(help="Tasks: list, show and validate task folders.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(image_app, name="image")
+app.add_typer(tasks_app, name="tasks")
 
 console = Console()
 
@@ -253,6 +255,95 @@ def image_list() -> None:
     for info in images:
         table.add_row(info.tag, info.kind, info.content_hash, f"{info.size_mb}", info.created)
     console.print(table)
+
+
+# --- tasks --------------------------------------------------------------------
+
+
+def _load(path: Path) -> list[Any]:
+    from agentgym.tasks import load_tasks
+
+    try:
+        return list(load_tasks(path))
+    except AgentGymError as exc:
+        _fail(exc)
+        return []
+
+
+@tasks_app.command("list")
+def tasks_list(
+    path: Annotated[Path, typer.Argument(help="a task folder, a pack, or envs/")] = Path("envs"),
+) -> None:
+    """List the tasks under PATH with their test counts."""
+    tasks = _load(path)
+    table = Table(title=f"{len(tasks)} tasks in {path}")
+    for column in ("id", "category", "source", "fail→pass", "pass→pass", "hidden"):
+        table.add_column(column)
+    for task in tasks:
+        table.add_row(
+            task.id,
+            str(task.metadata.get("category", "")),
+            str(task.source or ""),
+            str(len(task.fail_to_pass)),
+            str(len(task.pass_to_pass)),
+            str(len(task.hidden_tests)),
+        )
+    console.print(table)
+
+
+@tasks_app.command("show")
+def tasks_show(path: Annotated[Path, typer.Argument(help="a task folder")]) -> None:
+    """Show one task: instruction, tests, limits."""
+    from agentgym.tasks import load_task
+
+    try:
+        task = load_task(path)
+    except AgentGymError as exc:
+        _fail(exc)
+    console.rule(task.id)
+    console.print(task.instruction)
+    console.rule("grading")
+    console.print(f"fail_to_pass: {task.fail_to_pass}")
+    console.print(f"pass_to_pass: {len(task.pass_to_pass)} tests")
+    console.print(f"hidden tests: {task.hidden_tests}")
+    console.print(f"limits: {task.limits.model_dump()}")
+
+
+@tasks_app.command("validate")
+def tasks_validate(
+    paths: Annotated[list[Path], typer.Argument(help="task folders or packs")],
+    jobs: Annotated[int, typer.Option(help="tasks validated at once")] = 2,
+) -> None:
+    """Check every task: reference solution → reward 1, no change → reward 0 (in Docker)."""
+    from agentgym.tasks import validate_tasks
+
+    try:
+        results = validate_tasks(paths, jobs=jobs)
+    except AgentGymError as exc:
+        _fail(exc)
+    bad = [r for r in results if not r.ok]
+    for result in bad:
+        console.print(f"[red]{result.summary()}[/] {result.error or ''}")
+    console.print(f"{len(results) - len(bad)} of {len(results)} tasks valid")
+    if bad:
+        raise typer.Exit(1)
+
+
+# --- training ---------------------------------------------------------------------
+
+
+@app.command()
+def train(
+    config: Annotated[Path, typer.Option("--config", help="training config (YAML)")],
+) -> None:
+    """Train a policy with the bundled GRPO-family trainer (see docs/training.md)."""
+    from agentgym.train import train_main
+
+    _sigterm_to_keyboard_interrupt()
+    try:
+        train_main(str(config))
+    except AgentGymError as exc:
+        _fail(exc)
 
 
 def main() -> None:
