@@ -544,4 +544,84 @@ TASKS = [
             """
         },
     ),
+    Spec(
+        id="cachetools-ttl-remaining",
+        pack="feature",
+        lib=LIB,
+        start="pristine",
+        difficulty="easy",
+        tags=["new-method", "time"],
+        modules=["tests/test_ttl.py"],
+        instruction="""
+        TTLCache: tell me how long an entry has left
+
+        Please add `TTLCache.remaining_ttl(key)`, returning the number of seconds (in the
+        cache's timer units) until `key` expires. It raises `KeyError(key)` when the key is
+        missing or already expired, and must not change the LRU order or expire anything
+        else.
+
+        ```python
+        now = [0]
+        cache = TTLCache(maxsize=10, ttl=5, timer=lambda: now[0])
+        cache["k"] = 1
+        now[0] = 2
+        cache.remaining_ttl("k")   # 3
+        ```
+        """,
+        edits=[
+            (
+                INIT,
+                "    @property\n    def ttl(self):\n",
+                "    def remaining_ttl(self, key):\n"
+                '        """Time left until ``key`` expires; KeyError if missing or expired."""\n'
+                "        with self.timer as time:\n"
+                "            try:\n"
+                "                link = self.__links[key]\n"
+                "            except KeyError:\n"
+                "                raise KeyError(key) from None\n"
+                "            if not (time < link.expires):\n"
+                "                raise KeyError(key)\n"
+                "            return link.expires - time\n\n"
+                "    @property\n    def ttl(self):\n",
+            )
+        ],
+        hidden={
+            "tests/test_feature_remaining_ttl.py": """
+            import pytest
+
+            from cachetools import TTLCache
+
+
+            def make():
+                now = [0]
+                cache = TTLCache(maxsize=10, ttl=5, timer=lambda: now[0])
+                return cache, now
+
+
+            def test_remaining():
+                cache, now = make()
+                cache["k"] = 1
+                now[0] = 2
+                assert cache.remaining_ttl("k") == 3
+
+
+            def test_missing_and_expired():
+                cache, now = make()
+                with pytest.raises(KeyError):
+                    cache.remaining_ttl("nope")
+                cache["k"] = 1
+                now[0] = 5
+                with pytest.raises(KeyError):
+                    cache.remaining_ttl("k")
+
+
+            def test_does_not_touch_order():
+                cache, now = make()
+                cache["a"] = 1
+                cache["b"] = 2
+                cache.remaining_ttl("a")
+                assert list(cache) == ["a", "b"]
+            """
+        },
+    ),
 ]
