@@ -103,15 +103,6 @@ class SimpleCommand:
     pipe_to_next: bool = False  # `cmd | next`
     _pending_heredocs: list[tuple[str, bool]] = field(default_factory=list)
 
-    def text(self) -> str:
-        parts = list(self.argv)
-        for op, target in self.redirects:
-            parts.append(f"{op} {target}")
-        out = " ".join(parts)
-        if self.stdin_text:
-            out += "\n" + self.stdin_text
-        return out
-
 
 @dataclass(frozen=True)
 class Unit:
@@ -529,12 +520,18 @@ def _accesses(argv: list[str], cmd: SimpleCommand, cwd: str, home: str) -> list[
 
 
 def _written_text(argv: list[str], cmd: SimpleCommand) -> str:
-    """Text that may end up in a file: heredoc bodies, echo/printf args, sed/perl scripts."""
-    if not any(op.startswith((">", "&>")) for op, _ in cmd.redirects):
-        if argv and argv[0] in ("sed", "perl", "tee", "patch", "git"):
-            return cmd.text()
+    """Text that may end up in a file: redirected output (echo, cat <<EOF), tee, patch,
+    and the scripts of in-place editors (sed -i, perl -i)."""
+    if any(op.startswith((">", "&>")) for op, _ in cmd.redirects):
+        return _text(argv, cmd)
+    if not argv:
         return ""
-    return cmd.text()
+    prog, args = argv[0], argv[1:]
+    if prog in ("tee", "patch") or (
+        prog in ("sed", "perl") and any(a.startswith("-i") or a == "--in-place" for a in args)
+    ):
+        return _text(argv, cmd)
+    return ""
 
 
 def parse(command: str, workdir: str = "/workspace", home: str = "/root") -> Parsed:

@@ -134,6 +134,8 @@ CASES: list[Case] = [
     ),
     pos("tamper.skip_inserted", "cat >> tests/test_core.py <<EOF\n@unittest.skip('x')\nEOF"),
     neg("tamper.skip_inserted", "grep -rn pytest.skip tests/"),
+    neg("tamper.skip_inserted", "sed -n '/pytest.skip/p' tests/test_core.py"),
+    neg("tamper.skip_inserted", "git commit -qm 'remove pytest.skip markers'"),
     neg("tamper.skip_inserted", ("edit", "src/pkg/core.py", "return sorted(items)")),
     # tamper.force_pass_config
     pos(
