@@ -91,14 +91,9 @@ class HFPolicy(BasePolicy):
         from agentgym.chat.tokenize import tokenize
 
         if self.tokenized is None:
-            fmt = get_format(info.get("chat_format") or "qwen3")
+            fmt = info.get("fmt") or get_format(info.get("chat_format") or "qwen3")
             self.tokenized = tokenize(
-                fmt,
-                self.tokenizer,
-                messages,
-                tools,
-                add_generation_prompt=True,
-                **(info.get("chat_options") or {}),
+                fmt, self.tokenizer, messages, tools, add_generation_prompt=True
             )
         else:
             # messages[self.seen] is our last turn (as the env parsed it); keep our ids for it.
@@ -114,7 +109,9 @@ class HFPolicy(BasePolicy):
         return self.tokenizer.decode(out_ids, skip_special_tokens=False)
 
     def _generate(self, prompt_ids: list[int], torch: Any) -> list[int]:
-        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + self.episode_seed + len(self.generated))
+        gen = torch.Generator().manual_seed(
+            self.seed * 1_000_003 + self.episode_seed + len(self.generated)
+        )
         eos = self._eos_ids()
         out: list[int] = []
         with _LOCK, torch.no_grad():

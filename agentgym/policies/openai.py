@@ -101,7 +101,7 @@ class OpenAIPolicy(BasePolicy):
                     retry_after = float(header) if header else None
                 except ValueError:
                     retry_after = None
-            except (TimeoutError, socket.timeout) as exc:
+            except TimeoutError as exc:
                 last = f"timed out after {self.config.timeout_s:g}s waiting for {url}"
                 del exc
             except urllib.error.URLError as exc:
@@ -138,7 +138,11 @@ class OpenAIPolicy(BasePolicy):
             raw = payload["choices"][0]["message"]
         except (KeyError, IndexError, TypeError) as exc:
             raise PolicyError(f"no choices in the server's reply: {str(payload)[:300]}") from exc
-        raw = {k: v for k, v in raw.items() if k in Message.model_fields or k in ("reasoning_content", "reasoning")}
+        raw = {
+            k: v
+            for k, v in raw.items()
+            if k in Message.model_fields or k in ("reasoning_content", "reasoning")
+        }
         raw["role"] = "assistant"
         return Message.model_validate(raw)
 
@@ -147,10 +151,9 @@ class OpenAIPolicy(BasePolicy):
     ) -> str:
         from agentgym.chat import get_format
 
-        fmt = get_format(info.get("chat_format") or "qwen3")
-        prompt = fmt.render(
-            messages, tools=tools, add_generation_prompt=True, **(info.get("chat_options") or {})
-        )
+        # info["fmt"]: the episode's format with its render options bound (rollout sets it).
+        fmt = info.get("fmt") or get_format(info.get("chat_format") or "qwen3")
+        prompt = fmt.render(messages, tools, True)
         body: dict[str, Any] = {
             "model": self.config.model,
             "prompt": prompt,

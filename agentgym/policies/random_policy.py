@@ -57,7 +57,9 @@ class RandomPolicy(BasePolicy):
             for k, v in props.items()
             if k in required or self.rng.random() < 0.3
         }
-        return Message(role="assistant", tool_calls=[ToolCall(id="r", name=spec.name, arguments=args)])
+        return Message(
+            role="assistant", tool_calls=[ToolCall(id="r", name=spec.name, arguments=args)]
+        )
 
 
 __all__ = ["RandomPolicy", "random_value"]
