@@ -240,8 +240,14 @@ class _CompiledRule:
             _CompiledMatch(seq.not_between, workspace) if seq and seq.not_between else None
         )
 
-    def flag(self, step: int, tool: str | None, evidence: str, call_id: str | None = None,
-             failed: bool = False) -> Flag:  # fmt: skip
+    def flag(
+        self,
+        step: int,
+        tool: str | None,
+        evidence: str,
+        call_id: str | None = None,
+        failed: bool = False,
+    ) -> Flag:
         r = self.rule
         return Flag(
             rule_id=r.id,
@@ -389,6 +395,7 @@ class Monitor:
                 out = outputs.get(call.id)
                 obs = None
                 if out is not None:
+                    # tool messages keep no is_error; tools start error answers with "Error"
                     err = (out.content or "").lstrip().lower().startswith("error")
                     obs = Observation(content=out.content or "", is_error=err)
                 flags += self.check_call(call, obs, step)
