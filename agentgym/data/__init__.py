@@ -1,0 +1,1 @@
+"""Perturbed training data: perturb recorded trajectories or collect fresh ones (see docs/data.md)."""

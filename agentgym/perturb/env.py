@@ -1,0 +1,278 @@
+"""``PerturbedEnv``: a Gymnasium wrapper that perturbs every surface of a ``CodingEnv`` episode.
+
+At ``reset`` it samples one :class:`EpisodePerturbation` from the recipe and installs it on the
+episode: the agent sees perturbed tool specs, system and user prompts, and the conversation is
+rendered and parsed in the episode's (possibly switched) chat format with its options. During
+``step`` each tool call goes through ``ep.call``: distractor tools and transient errors are
+answered without running anything, renamed tools and arguments are mapped back to the real
+tools, and the real tool's output is perturbed before the agent sees it.
+
+The wrapper changes the env only through its documented attributes (``tool_list``,
+``tool_by_name``, ``fmt``, ``chat_format_name``, ``messages``, ``trajectory``), installing
+per-episode values after the inner ``reset`` and restoring them before the next one, so
+wrappers stack: each layer sees the layer below as "the real env" (see docs/perturbations.md).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from agentgym.errors import ConfigError
+from agentgym.perturb.base import ChatOptions, Compose, Transform
+from agentgym.perturb.episode import EpisodePerturbation
+from agentgym.perturb.recipe import load_recipe
+from agentgym.tools import Tool, execute_call
+from agentgym.types import Message, Observation, ToolCall, ToolSpec
+
+RecipeLike = Transform | Sequence[Transform] | str | Path | None
+
+_FORMATS: dict[str, Any] = {}
+
+
+def chat_format(name: str) -> Any:
+    """A (cached, stateless) ``agentgym.chat`` format by family name."""
+    fmt = _FORMATS.get(name)
+    if fmt is None:
+        from agentgym.chat import get_format
+
+        fmt = _FORMATS[name] = get_format(name)
+    return fmt
+
+
+class BoundChatFormat:
+    """A chat format with one episode's render options bound in.
+
+    ``render``/``render_segments`` (hence ``env.prompt()`` and ``agentgym.chat.tokenize``) use
+    the options; ``parse`` and every other attribute are the family's own.
+    """
+
+    def __init__(self, fmt: Any, options: ChatOptions) -> None:
+        self.fmt = fmt.fmt if isinstance(fmt, BoundChatFormat) else fmt
+        self.chat_options = options
+        self.render_options: dict[str, Any] = options.render_options()
+
+    def render(
+        self, messages: Any, tools: Any = None, add_generation_prompt: bool = False, **kw: Any
+    ) -> str:
+        return self.fmt.render(
+            messages, tools, add_generation_prompt, **{**self.render_options, **kw}
+        )
+
+    def render_segments(
+        self, messages: Any, tools: Any = None, add_generation_prompt: bool = False, **kw: Any
+    ) -> Any:
+        opts = {**self.render_options, **kw}
+        return self.fmt.render_segments(messages, tools, add_generation_prompt, **opts)
+
+    def generation_prompt(self, messages: Any = (), **kw: Any) -> str:
+        return self.fmt.generation_prompt(messages, **{**self.render_options, **kw})
+
+    def render_completion(self, message: Any, **kw: Any) -> str:
+        return self.fmt.render_completion(message, **{**self.render_options, **kw})
+
+    def parse(self, completion: str, tools: Any = None, **kw: Any) -> Message:
+        return self.fmt.parse(completion, tools, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fmt, name)
+
+    def __repr__(self) -> str:
+        return f"<BoundChatFormat {self.fmt.name} {self.render_options}>"
+
+
+class PerturbedTool(Tool):
+    """A tool as the agent sees it in a perturbed episode; its calls go through ``ep.call``."""
+
+    def __init__(self, spec: ToolSpec, layer: PerturbedEnv) -> None:  # no schema check: specs are
+        self._spec = spec  # validated by the registry-wide tests
+        self._layer = layer
+        self.name = spec.name  # type: ignore[misc]
+
+    @property
+    def spec(self) -> ToolSpec:
+        return self._spec
+
+    def execute(self, sandbox: Any, arguments: dict[str, Any]) -> Observation:
+        return self._layer.run_call(
+            ToolCall(id="agent", name=self._spec.name, arguments=arguments), sandbox
+        )
+
+    def run(self, sandbox: Any, arguments: dict[str, Any]) -> Observation:  # pragma: no cover
+        return self.execute(sandbox, arguments)
+
+
+def as_recipe(recipe: RecipeLike) -> Transform:
+    """A recipe path, one transform, a list of transforms (composed) or ``None`` (clean)."""
+    if recipe is None:
+        return Compose([])
+    if isinstance(recipe, (str, Path)):
+        return load_recipe(recipe)
+    if isinstance(recipe, Transform):
+        return recipe
+    return Compose(list(recipe))
+
+
+class PerturbedEnv(gym.Wrapper):
+    """Perturb every surface of an agentgym env, sampled once per episode from ``recipe``.
+
+    ``seed`` fixes the episode perturbations: episode ``k`` after ``reset(seed=s)`` is the same
+    for the same (``seed``, ``s``, ``k``), whatever the agent does. ``info`` at reset carries
+    ``perturbations`` (the records), ``perturbation_seed``, the perturbed ``tools`` and
+    ``chat_format``; the records also go to ``env.trajectory.perturbations``.
+    """
+
+    surfaces: ClassVar[frozenset[str] | None] = None  # None: every surface
+
+    def __init__(self, env: gym.Env, recipe: RecipeLike = None, seed: int | None = None) -> None:
+        super().__init__(env)
+        self.recipe = as_recipe(recipe)
+        if self.surfaces is not None:
+            wrong = [t for t in self.recipe.leaves() if t.target not in self.surfaces]
+            if wrong:
+                raise ConfigError(
+                    f"{type(self).__name__} perturbs only {', '.join(sorted(self.surfaces))}; "
+                    f"{wrong[0].name} targets {wrong[0].target!r}: use PerturbedEnv or the "
+                    "wrapper for that surface"
+                )
+        core = self.env.unwrapped
+        missing = [
+            a
+            for a in ("tool_list", "tool_by_name", "fmt", "messages", "trajectory")
+            if not hasattr(core, a)
+        ]
+        if missing:
+            raise ConfigError(
+                f"{type(self).__name__} wraps agentgym coding envs; {type(core).__name__} has no "
+                f"{', '.join(missing)}"
+            )
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+        self.episode = -1
+        self.ep = EpisodePerturbation.clean()
+        self.ep_seed: int | None = None
+        self._saved: tuple[Any, ...] | None = None
+        self._below: dict[str, Tool] = {}
+        self._events: list[dict[str, Any]] = []
+
+    # -- Gymnasium API -------------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        core = self.env.unwrapped
+        self._restore()
+        obs, info = self.env.reset(seed=seed, options=options)
+        if seed is not None:
+            self._rng = np.random.default_rng(seed if self.seed is None else [self.seed, seed])
+        self.episode += 1
+        self.ep_seed = int(self._rng.integers(2**31 - 1))
+        self._events = []
+        info = dict(info)
+        self._install(core, info)
+        obs = [m.to_openai() for m in core.messages]
+        return obs, info
+
+    def step(self, action: Any) -> tuple[list[dict[str, Any]], float, bool, bool, dict[str, Any]]:
+        self._events = []
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if self._events:
+            info = dict(info)
+            info["perturbation_events"] = [*info.get("perturbation_events", []), *self._events]
+        return obs, reward, terminated, truncated, info
+
+    def close(self) -> None:
+        self._restore()
+        super().close()
+
+    # -- per call ------------------------------------------------------------------------
+    def run_call(self, call: ToolCall, sandbox: Any) -> Observation:
+        """One call of a perturbed tool: intercept, map back, run on the layer below, perturb."""
+        ran: list[ToolCall] = []
+
+        def execute(real: ToolCall) -> Observation:
+            ran.append(real)
+            return execute_call(self._below, sandbox, real)
+
+        obs = self.ep.call(call, execute)
+        if ran:
+            obs.metadata = {**obs.metadata, "real_call": ran[0].model_dump(exclude={"id"})}
+        else:
+            kind = obs.metadata.get("perturbation", "tool_error")
+            self._events.append({"episode": self.episode, "kind": kind, "tool": call.name})
+        return obs
+
+    # -- installing one episode -----------------------------------------------------------
+    def _install(self, core: Any, info: dict[str, Any]) -> None:
+        messages: list[Message] = list(core.messages)
+        sys_i = 0 if messages and messages[0].role == "system" else None
+        user_i = next((i for i, m in enumerate(messages) if m.role == "user"), None)
+        system = messages[sys_i].content or "" if sys_i is not None else ""
+        user = messages[user_i].content or "" if user_i is not None else ""
+        below_tools: list[Tool] = list(core.tool_list)
+        below_specs = [t.spec for t in below_tools]
+        ep = EpisodePerturbation.sample(
+            self.recipe, self.ep_seed or 0, tools=below_specs, system=system, user=user
+        )
+        ep.seed = self.ep_seed
+        self.ep = ep
+        self._saved = (core.tool_list, core.tool_by_name, core.fmt, core.chat_format_name)
+        targets = {r.target for r in ep.records}
+
+        specs = below_specs
+        if targets & {"tools", "tool_response"}:
+            specs = ep.tools(below_specs)
+            self._below = {t.name: t for t in below_tools}
+            core.tool_list = [PerturbedTool(s, self) for s in specs]
+            core.tool_by_name = {t.name: t for t in core.tool_list}
+        family = core.chat_format_name
+        if "chat_format" in targets:
+            base = core.fmt.chat_options if isinstance(core.fmt, BoundChatFormat) else ChatOptions()
+            opts = ep.chat_options(base)
+            family = opts.format or family
+            core.fmt = BoundChatFormat(chat_format(family), opts)
+            core.chat_format_name = family
+        if targets & {"system", "user", "tools"}:
+            new_system, new_user = ep.opening(system, user)
+            rebuilt: list[Message] = []
+            for i, m in enumerate(messages):
+                if i == sys_i:
+                    if new_system:
+                        rebuilt.append(m.model_copy(update={"content": new_system}))
+                elif i == user_i:
+                    rebuilt.append(m.model_copy(update={"content": new_user}))
+                else:
+                    rebuilt.append(m)
+            if sys_i is None and new_system:
+                rebuilt.insert(0, Message(role="system", content=new_system))
+            core.messages = rebuilt
+
+        traj = core.trajectory
+        if traj is not None:
+            traj.messages = list(core.messages)
+            traj.tools = list(specs)
+            traj.chat_format = family
+            traj.perturbations = [*traj.perturbations, *ep.records]
+            seeds = traj.metadata.get("perturbation_seeds", [])
+            traj.metadata = {**traj.metadata, "perturbation_seeds": [*seeds, self.ep_seed]}
+        info["tools"] = copy.deepcopy([s.to_openai() for s in specs])
+        info["chat_format"] = family
+        if isinstance(core.fmt, BoundChatFormat):
+            info["chat_options"] = core.fmt.chat_options.model_dump(exclude_none=True)
+        info["perturbations"] = [*info.get("perturbations", []), *ep.to_json()]
+        info["perturbation_seed"] = self.ep_seed
+        if "prompt" in info:
+            info["prompt"] = core.prompt()
+
+    def _restore(self) -> None:
+        if self._saved is not None:
+            core = self.env.unwrapped
+            core.tool_list, core.tool_by_name, core.fmt, core.chat_format_name = self._saved
+            self._saved = None
+
+
+__all__ = ["BoundChatFormat", "PerturbedEnv", "PerturbedTool", "as_recipe", "chat_format"]
