@@ -28,6 +28,7 @@ from agentgym.errors import TaskFormatError
 from agentgym.tasks import toml_writer
 from agentgym.tasks.models import AgentgymSection, MetadataSection, SourceInfo, TaskToml
 from agentgym.tasks.nodeids import format_hidden_test, node_file, parse_hidden_test
+from agentgym.tasks.patches import patch_files
 from agentgym.types import Task, TaskLimits
 
 BASE_IMAGE = "agentgym/base:latest"
@@ -143,6 +144,11 @@ def render_test_sh(task: Task) -> str:
     patch = _test_patch_file(task)
     if patch:
         rel = patch.removeprefix("tests/")
+        patch_text = task.hidden_test_patch or task.files.get(patch, "")
+        created = [path for path, status in patch_files(patch_text) if status == "new"]
+        if created:
+            # Files the test patch creates must not exist yet, whatever the agent left there.
+            lines.append("rm -f -- " + " ".join(q(path) for path in created))
         lines.append(
             f'git apply --whitespace=nowarn "$TESTS_DIR"/{q(rel)} '
             "|| { echo 'could not apply the test patch'; exit 0; }"

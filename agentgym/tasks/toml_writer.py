@@ -5,7 +5,6 @@ The standard library reads TOML (``tomllib``) but cannot write it; this covers w
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -23,9 +22,26 @@ def _scalar(value: Any) -> str:
         text = repr(value)
         return text if any(c in text for c in ".eE") else text + ".0"
     if isinstance(value, str):
-        # JSON string escapes are valid TOML basic-string escapes (\uXXXX, \", \\, \n ...).
-        return json.dumps(value, ensure_ascii=False)
+        return _string(value)
     raise TypeError(f"cannot write {type(value).__name__} as a TOML scalar")
+
+
+_SHORT = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+
+
+def _string(value: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for char in value:
+        if char in _SHORT:
+            out.append(_SHORT[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        elif 0xD800 <= ord(char) <= 0xDFFF:
+            raise ValueError("TOML strings cannot hold lone surrogates")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def _value(value: Any) -> str:
@@ -65,4 +81,4 @@ def dumps(data: dict[str, Any]) -> str:
 def _key(key: str) -> str:
     if key and all(c.isalnum() or c in "-_" for c in key) and key.isascii():
         return key
-    return json.dumps(key, ensure_ascii=False)
+    return _string(key)

@@ -188,12 +188,14 @@ def build(spec: Spec, keep: bool = False) -> Task:
         forward = git(repo, "diff", "--cached", "--binary")
         if spec.starts_pristine:
             env_patch, solution = None, forward
-        elif spec.pack == "bugfix":
-            env_patch, solution = forward, git(repo, "diff", "--cached", "-R")
         else:
-            code = [p for p in changed if not is_test_path(p, info.tests)]
+            # The reverse diff, written from the edited tree back to pristine (a/ b/ prefixes).
+            edited_tree = git(repo, "write-tree").strip()
+            paths = changed
+            if spec.pack == "feature":
+                paths = [p for p in changed if not is_test_path(p, info.tests)]
             env_patch = forward
-            solution = git(repo, "diff", "--cached", "-R", "--", *code)
+            solution = git(repo, "diff", "--binary", edited_tree, "HEAD", "--", *paths)
         # The two states graded: where the agent starts, and after the reference fix.
         start, solved = work / "start", work / "solved"
         shutil.copytree(repo, start, ignore=shutil.ignore_patterns(".git"))
