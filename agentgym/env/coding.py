@@ -73,6 +73,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         grade: bool = True,
         grade_on_truncation: bool = True,
         monitor: bool | str | Sequence[str] = True,
+        monitor_penalties: bool = False,
         render_prompt: bool = False,
         render_mode: str | None = None,
     ) -> None:
@@ -101,6 +102,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         self.render_prompt = render_prompt
         self.render_mode = render_mode
         self.monitor = _make_monitor(monitor)
+        self.monitor_penalties = monitor_penalties
         self.observation_space = ConversationSpace()
         self.action_space = CompletionSpace()
         self._pool: SandboxPool | None = None
@@ -246,11 +248,14 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
                     Message(role="tool", content=obs.content, tool_call_id=call.id, name=call.name)
                 )
                 if self.monitor is not None:
-                    for flag in self.monitor.check_call(call, obs, self.turn):
-                        step_flags.append(flag.model_dump())
+                    for flag in self.monitor.check_call(call, obs, self.turn - 1):
+                        step_flags.append(flag.model_dump(mode="json"))
                 if obs.terminal:
                     terminated = True
                     break
+        if self.monitor is not None:
+            for flag in self.monitor.check_message(assistant, self.turn - 1):
+                step_flags.append(flag.model_dump(mode="json"))
         tools_s = time.perf_counter() - t0 - parse_s
         self.messages.extend(new)
         self.flags.extend(step_flags)
@@ -302,7 +307,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             except ValueError as exc:
                 return Message(role="assistant", content=str(action)[:2000]), str(exc)
             if msg.role != "assistant":
-                return msg.model_copy(update={"role": "assistant"}), None
+                msg = msg.model_copy(update={"role": "assistant"})
             return self._number_calls(msg), None
         if not isinstance(action, str):
             return Message(role="assistant", content=repr(action)[:2000]), (
@@ -313,14 +318,16 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             msg = self.fmt.parse(action, tools=[t.spec for t in self.tool_list], validate=False)
         except ParseError as exc:
             return Message(role="assistant", content=action), str(exc)
-        return self._number_calls(msg), None
+        return self._number_calls(msg, raw=action), None
 
-    def _number_calls(self, msg: Message) -> Message:
+    def _number_calls(self, msg: Message, raw: str | None = None) -> Message:
         # Deterministic call ids (the same actions give the same episode, byte for byte).
+        # Ids the model wrote itself (e.g. Kimi's "functions.bash:0") are kept; ids a parser
+        # or client made up are replaced by call_<turn>_<i>.
         calls = [
-            call.model_copy(update={"id": f"call_{self.turn}_{i}"})
-            if not call.id or _RANDOM_ID.match(call.id)
-            else call
+            call
+            if call.id and raw is not None and call.id in raw and not _RANDOM_ID.match(call.id)
+            else call.model_copy(update={"id": f"call_{self.turn}_{i}"})
             for i, call in enumerate(msg.tool_calls)
         ]
         return msg.model_copy(update={"tool_calls": calls})
@@ -356,12 +363,13 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         reward = result.reward
         report = None
         if self.monitor is not None and self.trajectory is not None:
-            report = self.monitor.finalize(
-                self.trajectory,
-                {"diff_lines": result.diff_lines, "diff_files": len(result.diff_files)},
-            )
-            reward = self.monitor.apply_penalty(reward, report)
-            info["monitor"] = report.model_dump()
+            from agentgym.monitor import apply_penalty
+
+            metrics = {"lines_changed": result.diff_lines, "files_changed": len(result.diff_files)}
+            report = self.monitor.finalize(self.trajectory, metrics)
+            if self.monitor_penalties:
+                reward = apply_penalty(reward, report, floor=0.0)
+            info["monitor"] = report.info()
         info["grade"] = result.model_dump()
         info["reward_breakdown"] = {
             "tests": result.breakdown,
@@ -374,7 +382,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         if self.trajectory is not None:
             self.trajectory.reward = reward
             self.trajectory.reward_breakdown = copy.deepcopy(info["reward_breakdown"])
-            flags = report.model_dump()["flags"] if report is not None else list(self.flags)
+            flags = report.flag_dicts() if report is not None else list(self.flags)
             self.trajectory.monitor_flags = flags
             if result.status == "error":
                 self.trajectory.error = result.error
@@ -398,14 +406,12 @@ def _load_tasks(tasks: Sequence[Task] | str | Path) -> list[Task]:
 def _make_monitor(spec: bool | str | Sequence[str]) -> Any:
     if spec is False or spec is None:
         return None
-    try:
-        from agentgym.monitor import Monitor
-    except ImportError:
-        return None
+    from agentgym.monitor import Monitor
+
     if spec is True:
-        return Monitor.default()
+        return Monitor()
     paths = [spec] if isinstance(spec, str) else list(spec)
-    return Monitor.from_files(paths)
+    return Monitor.from_files(*paths)
 
 
 __all__ = ["DEFAULT_SYSTEM_PROMPT", "CodingEnv"]
