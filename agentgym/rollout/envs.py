@@ -122,7 +122,8 @@ class RecipeEnv(gym.Wrapper):
         self.chat_options = ep.chat_options().render_options()
         # The env parses and executes through the episode's perturbation from now on.
         env._parse = self._parse
-        env._execute = lambda call, _orig=type(env)._execute.__get__(env): ep.call(call, _orig)
+        original = type(env)._execute.__get__(env)
+        env._execute = lambda call: ep.call(call, original)
         if env.trajectory is not None:
             env.trajectory.messages = list(opening)
             env.trajectory.tools = list(self.tools)

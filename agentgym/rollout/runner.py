@@ -64,7 +64,7 @@ def run_episode(
     core = env.unwrapped
     try:
         t0 = time.perf_counter()
-        obs, info = env.reset(seed=spec.seed, options={"task_id": spec.task_id})
+        _, info = env.reset(seed=spec.seed, options={"task_id": spec.task_id})
         env_s += time.perf_counter() - t0
         core.max_turns = spec.max_turns
         tools = info["tools"]

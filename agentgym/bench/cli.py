@@ -1,0 +1,185 @@
+"""``agentgym bench`` (run the matrix; the default command) and ``agentgym bench compare A B``.
+
+The lead wires these in agentgym/cli.py: ``app.add_typer(bench_app, name="bench")``.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agentgym.errors import AgentGymError
+
+console = Console()
+
+bench_app = typer.Typer(
+    help="Robustness benchmarks: policy × env × perturbation, with a report.",
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _sigterm_to_keyboard_interrupt() -> None:
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def print_table(results: dict[str, Any]) -> None:
+    from agentgym.bench.report import HEADERS, table_rows
+
+    table = Table(title="success by condition (all envs)")
+    for h in HEADERS:
+        table.add_column(h)
+    for row in table_rows(results["summary"]):
+        table.add_row(*row)
+    console.print(table)
+
+
+PolicyOpt = Annotated[
+    str, typer.Option(help="oracle | scripted | random | openai:MODEL | hf:PATH (comma-separated)")
+]
+EnvsOpt = Annotated[str, typer.Option(help="env ids, comma-separated")]
+RecipesOpt = Annotated[
+    str, typer.Option(help="recipes (perturbations/<name>.yaml or paths), comma-separated")
+]
+AxesOpt = Annotated[
+    str,
+    typer.Option(
+        help="also split each recipe per axis: tools,system,user,chat_format,tool_response"
+    ),
+]
+
+
+def bench_run(
+    policy: PolicyOpt = "oracle",
+    envs: EnvsOpt = "agentgym/BugFix-v0",
+    recipes: RecipesOpt = "clean,light,heavy,scaffold-shift",
+    episodes: Annotated[int, typer.Option(help="episodes per env and condition (paired)")] = 4,
+    seed: Annotated[int, typer.Option(help="seed of task choice and perturbations")] = 0,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("bench-results"),
+    axes: AxesOpt = "",
+    workers: Annotated[int, typer.Option(help="concurrent episodes")] = 2,
+    max_turns: Annotated[int, typer.Option(help="turn budget per episode")] = 12,
+    backend: Annotated[str, typer.Option(help="auto | docker | local")] = "auto",
+    tasks: Annotated[str, typer.Option(help="only these task ids (comma-separated)")] = "",
+    resume: Annotated[
+        bool, typer.Option(help="skip episodes already in out/episodes.jsonl")
+    ] = True,
+    progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+) -> None:
+    """Run policy × env × perturbation (paired), write results.json, report.md, report.html."""
+    from agentgym.bench.run import BenchConfig, run_bench
+
+    _sigterm_to_keyboard_interrupt()
+    cfg = BenchConfig(
+        policies=_csv(policy),
+        envs=_csv(envs),
+        recipes=_csv(recipes),
+        axes=_csv(axes),
+        episodes=episodes,
+        seed=seed,
+        out=str(out),
+        workers=workers,
+        max_turns=max_turns,
+        backend=backend,
+        tasks=_csv(tasks),
+        resume=resume,
+        progress=progress,
+    )
+    try:
+        results = run_bench(cfg)
+    except KeyboardInterrupt:
+        console.print(
+            f"[yellow]interrupted[/]: finished episodes are in {out / 'episodes.jsonl'}; "
+            "run the same command again to resume"
+        )
+        raise typer.Exit(130) from None
+    except AgentGymError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    print_table(results)
+    console.print(f"results: {out / 'results.json'}")
+    console.print(f"report:  {results['paths']['html']}")
+
+
+@bench_app.callback()
+def bench_main(
+    ctx: typer.Context,
+    policy: PolicyOpt = "oracle",
+    envs: EnvsOpt = "agentgym/BugFix-v0",
+    recipes: RecipesOpt = "clean,light,heavy,scaffold-shift",
+    episodes: Annotated[int, typer.Option(help="episodes per env and condition (paired)")] = 4,
+    seed: Annotated[int, typer.Option(help="seed of task choice and perturbations")] = 0,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("bench-results"),
+    axes: AxesOpt = "",
+    workers: Annotated[int, typer.Option(help="concurrent episodes")] = 2,
+    max_turns: Annotated[int, typer.Option(help="turn budget per episode")] = 12,
+    backend: Annotated[str, typer.Option(help="auto | docker | local")] = "auto",
+    tasks: Annotated[str, typer.Option(help="only these task ids (comma-separated)")] = "",
+    resume: Annotated[
+        bool, typer.Option(help="skip episodes already in out/episodes.jsonl")
+    ] = True,
+    progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+) -> None:
+    """Robustness benchmark. Without a subcommand: run it (same options as `bench run`)."""
+    if ctx.invoked_subcommand is None:
+        bench_run(
+            policy,
+            envs,
+            recipes,
+            episodes,
+            seed,
+            out,
+            axes,
+            workers,
+            max_turns,
+            backend,
+            tasks,
+            resume,
+            progress,
+        )
+
+
+bench_app.command("run")(bench_run)
+
+
+@bench_app.command("compare")
+def bench_compare(
+    a: Annotated[Path, typer.Argument(help="results.json (or its folder) A")],
+    b: Annotated[Path, typer.Argument(help="results.json (or its folder) B")],
+) -> None:
+    """Contrast two results files condition by condition (paired where episodes match)."""
+    from agentgym.bench.compare import compare
+
+    try:
+        rows = compare(a, b)
+    except (OSError, ValueError, KeyError) as exc:
+        console.print(f"[bold red]error:[/] cannot compare: {exc}")
+        raise typer.Exit(1) from None
+    table = Table(title=f"A = {a}   B = {b}")
+    for h in ("policy", "condition", "A", "B", "B − A (95% CI)", "method"):
+        table.add_column(h)
+    for r in rows:
+        table.add_row(
+            r["policy"],
+            r["condition"],
+            f"{100 * r['rate_a']:.1f}% (n={r['n_a']})",
+            f"{100 * r['rate_b']:.1f}% (n={r['n_b']})",
+            f"{100 * r['diff']:+.1f} pp [{100 * r['low']:+.1f}, {100 * r['high']:+.1f}]",
+            r["method"],
+        )
+    console.print(table)
+
+
+__all__ = ["bench_app", "bench_compare", "bench_main", "bench_run"]
