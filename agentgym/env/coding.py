@@ -44,6 +44,13 @@ code. Work step by step: reproduce the problem, find the cause, change the code,
 tests, and when the task is done call the submit tool once. Keep the change focused; do \
 not edit the tests unless the task asks for it."""
 
+# The starting commit, read with bash builtins (no git process) when the ref is loose.
+HEAD_COMMIT = (
+    'if read -r h < .git/HEAD 2>/dev/null; then case $h in "ref: "*) r=${h#ref: }; '
+    'if [ -f ".git/$r" ]; then read -r c < ".git/$r"; printf %s "$c"; '
+    'else git rev-parse HEAD 2>/dev/null; fi;; *) printf %s "$h";; esac; '
+    "else git rev-parse HEAD 2>/dev/null; fi"
+)
 _RANDOM_ID = re.compile(r"^call_[0-9a-f]{24}$")  # ToolCall's default id: replaced
 
 NO_TOOL_CALL = (
@@ -187,7 +194,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         self.task = task
         started = time.perf_counter()
         self.sandbox = self._sandbox_for(task)
-        head = self.sandbox.run("git rev-parse HEAD 2>/dev/null", timeout=30)
+        head = self.sandbox.run(HEAD_COMMIT, timeout=30)
         self.base_commit = head.output.strip() if head.exit_code == 0 else None
         reset_s = time.perf_counter() - started
         system = self.system_prompt.format(workdir=task.workdir)
@@ -358,7 +365,12 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
 
         assert self.task is not None and self.sandbox is not None
         result = grade_episode(
-            self.task, self.sandbox, self.base_commit, backend=self._resolved_backend()
+            self.task,
+            self.sandbox,
+            self.base_commit,
+            backend=self._resolved_backend(),
+            pool=self._pool,
+            image=self._images.get(self.task.id),
         )
         reward = result.reward
         report = None

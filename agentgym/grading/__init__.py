@@ -11,12 +11,19 @@ from agentgym.grading.grader import (
     parse_junit,
     workspace_diff,
 )
+from agentgym.sandbox import SandboxPool
 from agentgym.sandbox.base import Sandbox
 from agentgym.types import Task
 
 
 def grade_episode(
-    task: Task, sandbox: Sandbox, base_commit: str | None, *, backend: str = "docker"
+    task: Task,
+    sandbox: Sandbox,
+    base_commit: str | None,
+    *,
+    backend: str = "docker",
+    pool: SandboxPool | None = None,
+    image: str | None = None,
 ) -> GradeResult:
     """Take the episode's diff from its sandbox and grade it in a fresh one."""
     try:
@@ -30,7 +37,7 @@ def grade_episode(
             error=f"could not take the agent's change: {exc}",
             flags=["git_state_broken"],
         )
-    return grade(task, diff, backend=backend)
+    return grade(task, diff, backend=backend, pool=pool, image=image)
 
 
 __all__ = [

@@ -190,6 +190,20 @@ def _grading_limits(task: Task) -> SandboxLimits:
     )
 
 
+class _PooledSandbox:
+    """A warm sandbox from a pool, given back (destroyed) on exit."""
+
+    def __init__(self, pool: Any, image: str) -> None:
+        self._pool = pool
+        self.sandbox = pool.acquire(image)
+
+    def __enter__(self) -> Sandbox:
+        return self.sandbox  # type: ignore[no-any-return]
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.release(self.sandbox)
+
+
 def _make_grading_sandbox(image: str, task: Task) -> Sandbox:
     from agentgym.sandbox.docker import DockerSandbox
 
@@ -206,9 +220,13 @@ def grade(
     image: str | None = None,
     timeout: float | None = None,
     backend: str = "docker",
+    pool: Any = None,
     sandbox_factory: Any = None,
 ) -> GradeResult:
-    """Grade ``diff`` (the agent's change) for ``task`` in a fresh container."""
+    """Grade ``diff`` (the agent's change) for ``task`` in a fresh container.
+
+    ``pool`` (a SandboxPool) hands out a warm, never-used container of the task image.
+    """
     started = time.monotonic()
     base: dict[str, Any] = {"task_id": task.id}
     files = diff_files(diff)
@@ -242,6 +260,11 @@ def grade(
     verifier_timeout = timeout if timeout is not None else task.limits.verifier_timeout_s
     try:
         factory = sandbox_factory or _make_grading_sandbox
+        if sandbox_factory is None and pool is not None and backend == "docker":
+
+            def factory(image_: str, _task: Task) -> Sandbox:
+                return _PooledSandbox(pool, image_)
+
         with factory(image, task) as sb:
             result = _grade_in(sb, task, diff, verifier_timeout, flags, base)
     except AgentGymError as exc:

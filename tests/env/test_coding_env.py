@@ -149,3 +149,19 @@ def test_same_seed_same_episode() -> None:
             env.close()
 
     assert run() == run()
+
+
+def test_monitor_flags_reach_info_and_trajectory() -> None:
+    env = CodingEnv(first_task_dir(), backend="local", max_turns=10)
+    try:
+        env.reset(seed=0)
+        *_, info = env.step(call("bash", command="cat /logs/verifier/reward.txt 2>/dev/null; true"))
+        assert any(f["rule_id"].startswith("probe.") for f in info["monitor_flags"])
+        *_, info = env.step(call("submit", summary="I give up, I cannot solve this"))
+        assert info["monitor"]["counts_by_kind"].get("probe", 0) >= 1
+        kinds = {f["kind"] for f in env.trajectory.monitor_flags}
+        assert {"probe", "give_up"} <= kinds
+        assert env.trajectory.reward == 0.0  # no change: the grader says fail
+        assert info["reward_breakdown"]["status"] == "fail"
+    finally:
+        env.close()
