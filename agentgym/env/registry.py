@@ -54,11 +54,12 @@ def make_swebench_env(jsonl: str | None = None, repos: str | None = None, **kwar
 
     if jsonl is None:
         raise ConfigError('agentgym/SWEBench-v0 needs jsonl="records.jsonl" (and repos="dir")')
-    try:
-        from agentgym.tasks.swebench import load_swebench
-    except ImportError as exc:  # pragma: no cover - arrives with the tasks package
-        raise ConfigError(f"SWE-bench support is not available: {exc}") from exc
-    return CodingEnv(load_swebench(jsonl, repos=repos), **kwargs)
+    from agentgym.tasks.swebench import load_swebench_jsonl, record_to_task, resolve_repo
+
+    if repos is None:
+        repos = str(Path(jsonl).resolve().parent)
+    tasks = [record_to_task(r, resolve_repo(r, repos)) for r in load_swebench_jsonl(jsonl)]
+    return CodingEnv(tasks, **kwargs)
 
 
 def register_envs() -> None:
