@@ -103,3 +103,17 @@ def test_reset_from_pool_is_fast() -> None:
         assert sb.run("echo ok").output == "ok\n"
         pool.release(sb)
         assert elapsed < 0.5
+
+
+def test_disk_limit_where_the_driver_allows_it_else_a_clear_error() -> None:
+    from agentgym.errors import SandboxStartError
+
+    limits = SandboxLimits(disk_mb=500)
+    try:
+        sb = DockerSandbox(SandboxConfig(type="docker", limits=limits))
+    except SandboxStartError as exc:
+        assert "cannot limit disk size" in str(exc) and "disk_mb=None" in str(exc)
+        return
+    with sb:  # the driver supports it: the container's root filesystem is capped
+        res = sb.run("dd if=/dev/zero of=/fill bs=1M count=700 2>&1 | tail -1", timeout=60)
+        assert "No space left" in res.output or "File too large" in res.output
