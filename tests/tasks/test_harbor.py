@@ -111,7 +111,11 @@ def test_bad_toml_named(tmp_path: Path) -> None:
 
 def test_unknown_key_named(tmp_path: Path) -> None:
     task_dir = copy_task(tmp_path)
-    text = (task_dir / "task.toml").read_text().replace("[agentgym]\n", "[agentgym]\nfail_to_pas = []\n")
+    text = (
+        (task_dir / "task.toml")
+        .read_text()
+        .replace("[agentgym]\n", "[agentgym]\nfail_to_pas = []\n")
+    )
     (task_dir / "task.toml").write_text(text)
     with pytest.raises(TaskFormatError, match=r"\[agentgym\] fail_to_pas: unknown key"):
         load_task(task_dir)
@@ -119,7 +123,9 @@ def test_unknown_key_named(tmp_path: Path) -> None:
 
 def test_unknown_table_named(tmp_path: Path) -> None:
     task_dir = copy_task(tmp_path)
-    (task_dir / "task.toml").write_text((task_dir / "task.toml").read_text() + "\n[extras]\na = 1\n")
+    (task_dir / "task.toml").write_text(
+        (task_dir / "task.toml").read_text() + "\n[extras]\na = 1\n"
+    )
     with pytest.raises(TaskFormatError, match=r"extras: unknown key"):
         load_task(task_dir)
 
@@ -127,18 +133,28 @@ def test_unknown_table_named(tmp_path: Path) -> None:
 def test_missing_source_named(tmp_path: Path) -> None:
     task_dir = copy_task(tmp_path)
     shutil.rmtree(tmp_path / "_sources")
-    with pytest.raises(TaskFormatError, match=r"source = 'inflection': no folder _sources/inflection"):
+    with pytest.raises(
+        TaskFormatError, match=r"source = 'inflection': no folder _sources/inflection"
+    ):
         load_task(task_dir)
 
 
 @pytest.mark.parametrize(
     "bad",
-    ["test_inflection.py", "/abs/test_x.py::test_a", "test_x.txt::test_a", "../t.py::test_a", "t.py::"],
+    [
+        "test_inflection.py",
+        "/abs/test_x.py::test_a",
+        "test_x.txt::test_a",
+        "../t.py::test_a",
+        "t.py::",
+    ],
 )
 def test_bad_node_id_named(tmp_path: Path, bad: str) -> None:
     task_dir = copy_task(tmp_path)
     text = (task_dir / "task.toml").read_text()
-    text = text.replace("fail_to_pass = [\n", f"fail_to_pass = [\n    {bad!r},\n".replace("'", '"'), 1)
+    text = text.replace(
+        "fail_to_pass = [\n", f"fail_to_pass = [\n    {bad!r},\n".replace("'", '"'), 1
+    )
     (task_dir / "task.toml").write_text(text)
     with pytest.raises(TaskFormatError, match=r"task\.toml: \[agentgym\] fail_to_pass"):
         load_task(task_dir)
@@ -156,14 +172,14 @@ def test_node_id_outside_repo_rejected(tmp_path: Path) -> None:
 def test_hidden_test_file_must_exist(tmp_path: Path) -> None:
     task_dir = copy_task(tmp_path)
     (task_dir / "tests" / "test_issue_humanize_id.py").unlink()
-    with pytest.raises(TaskFormatError, match="hidden_tests: tests/test_issue_humanize_id.py"):
+    with pytest.raises(TaskFormatError, match=r"hidden_tests: tests/test_issue_humanize_id\.py"):
         load_task(task_dir)
 
 
 def test_stale_test_sh_refused(tmp_path: Path) -> None:
     task_dir = copy_task(tmp_path)
     (task_dir / "tests" / "test.sh").write_text("#!/bin/bash\necho 1 > /logs/verifier/reward.txt\n")
-    with pytest.raises(TaskFormatError, match="does not match task.toml"):
+    with pytest.raises(TaskFormatError, match=r"does not match task\.toml"):
         load_task(task_dir)
     assert load_task(task_dir, check_test_sh=False).test_script.startswith("#!/bin/bash")
 
@@ -195,7 +211,7 @@ def test_test_sh_contents() -> None:
     script = render_test_sh(task)
     assert "git checkout -q HEAD -- " in script
     assert 'cp "$TESTS_DIR"/test_issue_humanize_id.py test_issue_humanize_id.py' in script
-    assert "--junitxml=\"$LOGS/junit.xml\"" in script and "-p no:cacheprovider" in script
+    assert '--junitxml="$LOGS/junit.xml"' in script and "-p no:cacheprovider" in script
     for node in task.fail_to_pass:
         assert node in script
 

@@ -59,10 +59,7 @@ def test_hidden_test_parser_never_crashes(text: str) -> None:
 
 toml_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 toml_scalar = (
-    toml_text
-    | st.integers(-(2**63), 2**63 - 1)
-    | st.floats(allow_nan=False)
-    | st.booleans()
+    toml_text | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False) | st.booleans()
 )
 toml_value = toml_scalar | st.lists(toml_text, max_size=5)
 toml_key = st.text(string.ascii_letters + "_-", min_size=1, max_size=10)

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/src/cachetools/__init__.py a/src/cachetools/__init__.py
+diff --git a/src/cachetools/__init__.py b/src/cachetools/__init__.py
 index fc9dc4f..2d2e2cf 100644
---- b/src/cachetools/__init__.py
-+++ a/src/cachetools/__init__.py
+--- a/src/cachetools/__init__.py
++++ b/src/cachetools/__init__.py
 @@ -697,6 +697,7 @@ def cached(cache, key=keys.hashkey, lock=None, info=False):
                  def cache_clear():
                      nonlocal hits, misses

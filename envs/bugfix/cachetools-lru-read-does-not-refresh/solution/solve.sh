@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/src/cachetools/__init__.py a/src/cachetools/__init__.py
+diff --git a/src/cachetools/__init__.py b/src/cachetools/__init__.py
 index 0fa3f81..2d2e2cf 100644
---- b/src/cachetools/__init__.py
-+++ a/src/cachetools/__init__.py
+--- a/src/cachetools/__init__.py
++++ b/src/cachetools/__init__.py
 @@ -208,6 +208,8 @@ class LRUCache(Cache):
  
      def __getitem__(self, key, cache_getitem=Cache.__getitem__):

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/src/cachetools/__init__.py a/src/cachetools/__init__.py
+diff --git a/src/cachetools/__init__.py b/src/cachetools/__init__.py
 index cd207d3..2d2e2cf 100644
---- b/src/cachetools/__init__.py
-+++ a/src/cachetools/__init__.py
+--- a/src/cachetools/__init__.py
++++ b/src/cachetools/__init__.py
 @@ -405,7 +405,7 @@ class TTLCache(_TimedCache):
          except KeyError:
              return False

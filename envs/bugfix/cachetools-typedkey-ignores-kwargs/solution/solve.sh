@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/src/cachetools/keys.py a/src/cachetools/keys.py
+diff --git a/src/cachetools/keys.py b/src/cachetools/keys.py
 index 2b1e474..8689b17 100644
---- b/src/cachetools/keys.py
-+++ a/src/cachetools/keys.py
+--- a/src/cachetools/keys.py
++++ b/src/cachetools/keys.py
 @@ -53,6 +53,7 @@ def typedkey(*args, **kwargs):
  
      key = hashkey(*args, **kwargs)

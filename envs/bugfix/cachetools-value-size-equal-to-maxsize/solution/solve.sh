@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/src/cachetools/__init__.py a/src/cachetools/__init__.py
+diff --git a/src/cachetools/__init__.py b/src/cachetools/__init__.py
 index 4e0afb2..2d2e2cf 100644
---- b/src/cachetools/__init__.py
-+++ a/src/cachetools/__init__.py
+--- a/src/cachetools/__init__.py
++++ b/src/cachetools/__init__.py
 @@ -71,7 +71,7 @@ class Cache(collections.abc.MutableMapping):
      def __setitem__(self, key, value):
          maxsize = self.__maxsize

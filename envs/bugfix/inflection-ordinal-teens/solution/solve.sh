@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/inflection/__init__.py a/inflection/__init__.py
+diff --git a/inflection/__init__.py b/inflection/__init__.py
 index 0d027fb..c18a0b6 100644
---- b/inflection/__init__.py
-+++ a/inflection/__init__.py
+--- a/inflection/__init__.py
++++ b/inflection/__init__.py
 @@ -223,7 +223,7 @@ def ordinal(number: int) -> str:
  
      """

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/inflection/__init__.py a/inflection/__init__.py
+diff --git a/inflection/__init__.py b/inflection/__init__.py
 index 40d3a7e..c18a0b6 100644
---- b/inflection/__init__.py
-+++ a/inflection/__init__.py
+--- a/inflection/__init__.py
++++ b/inflection/__init__.py
 @@ -276,7 +276,7 @@ def parameterize(string: str, separator: str = '-') -> str:
          # No more than one of the separator in a row.
          string = re.sub(r'%s{2,}' % re_sep, separator, string)

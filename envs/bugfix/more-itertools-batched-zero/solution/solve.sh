@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/more_itertools/recipes.py a/more_itertools/recipes.py
+diff --git a/more_itertools/recipes.py b/more_itertools/recipes.py
 index 26930cc..67f76fa 100644
---- b/more_itertools/recipes.py
-+++ a/more_itertools/recipes.py
+--- a/more_itertools/recipes.py
++++ b/more_itertools/recipes.py
 @@ -948,7 +948,7 @@ def _batched(iterable, n, *, strict=False):
  
      On Python 3.13 and above, this is an alias for :func:`itertools.batched`.

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/more_itertools/recipes.py a/more_itertools/recipes.py
+diff --git a/more_itertools/recipes.py b/more_itertools/recipes.py
 index 82149c6..67f76fa 100644
---- b/more_itertools/recipes.py
-+++ a/more_itertools/recipes.py
+--- a/more_itertools/recipes.py
++++ b/more_itertools/recipes.py
 @@ -406,9 +406,9 @@ def grouper(iterable, n, incomplete='fill', fillvalue=None):
      if incomplete == 'fill':
          return zip_longest(*args, fillvalue=fillvalue)

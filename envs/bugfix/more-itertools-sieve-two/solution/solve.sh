@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/more_itertools/recipes.py a/more_itertools/recipes.py
+diff --git a/more_itertools/recipes.py b/more_itertools/recipes.py
 index dc0c260..67f76fa 100644
---- b/more_itertools/recipes.py
-+++ a/more_itertools/recipes.py
+--- a/more_itertools/recipes.py
++++ b/more_itertools/recipes.py
 @@ -925,7 +925,7 @@ def sieve(n):
      >>> list(sieve(30))
      [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]

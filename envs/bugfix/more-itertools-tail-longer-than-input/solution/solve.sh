@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/more_itertools/recipes.py a/more_itertools/recipes.py
+diff --git a/more_itertools/recipes.py b/more_itertools/recipes.py
 index 297359f..67f76fa 100644
---- b/more_itertools/recipes.py
-+++ a/more_itertools/recipes.py
+--- a/more_itertools/recipes.py
++++ b/more_itertools/recipes.py
 @@ -142,7 +142,7 @@ def tail(n, iterable):
      # either islice or deque will throw a TypeError. This is why we don't
      # check if it is Iterable.

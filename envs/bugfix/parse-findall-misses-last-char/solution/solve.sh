@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/parse.py a/parse.py
+diff --git a/parse.py b/parse.py
 index 638a536..51a6953 100644
---- b/parse.py
-+++ a/parse.py
+--- a/parse.py
++++ b/parse.py
 @@ -536,7 +536,7 @@ class Parser(object):
          found.
          """

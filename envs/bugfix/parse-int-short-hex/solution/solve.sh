@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/parse.py a/parse.py
+diff --git a/parse.py b/parse.py
 index 2cabeda..51a6953 100644
---- b/parse.py
-+++ a/parse.py
+--- a/parse.py
++++ b/parse.py
 @@ -85,7 +85,7 @@ class int_convert:
              base = 10
  

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/parse.py a/parse.py
+diff --git a/parse.py b/parse.py
 index ae31f88..51a6953 100644
---- b/parse.py
-+++ a/parse.py
+--- a/parse.py
++++ b/parse.py
 @@ -70,7 +70,7 @@ class int_convert:
      def __call__(self, string, match):
          if string[0] == "-":

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/parse.py a/parse.py
+diff --git a/parse.py b/parse.py
 index 60db088..51a6953 100644
---- b/parse.py
-+++ a/parse.py
+--- a/parse.py
++++ b/parse.py
 @@ -872,7 +872,7 @@ class Result(object):
          self.spans = spans
  

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/src/semver/version.py a/src/semver/version.py
+diff --git a/src/semver/version.py b/src/semver/version.py
 index e1261e5..29309ab 100644
---- b/src/semver/version.py
-+++ a/src/semver/version.py
+--- a/src/semver/version.py
++++ b/src/semver/version.py
 @@ -289,7 +289,7 @@ class Version:
          Version(major=3, minor=5, patch=0, prerelease=None, build=None)
          """

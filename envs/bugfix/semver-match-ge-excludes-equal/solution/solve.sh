@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/src/semver/version.py a/src/semver/version.py
+diff --git a/src/semver/version.py b/src/semver/version.py
 index 7c30364..29309ab 100644
---- b/src/semver/version.py
-+++ a/src/semver/version.py
+--- a/src/semver/version.py
++++ b/src/semver/version.py
 @@ -597,7 +597,7 @@ build='build.10')
              "<": (-1,),
              "==": (0,),

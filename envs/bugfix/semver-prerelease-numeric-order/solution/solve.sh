@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/src/semver/version.py a/src/semver/version.py
+diff --git a/src/semver/version.py b/src/semver/version.py
 index c9b78a3..29309ab 100644
---- b/src/semver/version.py
-+++ a/src/semver/version.py
+--- a/src/semver/version.py
++++ b/src/semver/version.py
 @@ -150,6 +150,8 @@ class Version:
  
          a, b = a or "", b or ""

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/src/semver/version.py a/src/semver/version.py
+diff --git a/src/semver/version.py b/src/semver/version.py
 index 521a710..29309ab 100644
---- b/src/semver/version.py
-+++ a/src/semver/version.py
+--- a/src/semver/version.py
++++ b/src/semver/version.py
 @@ -727,6 +727,10 @@ prerelease='pre.2', build='build.4')
          if not isinstance(other, Version):
              raise TypeError(f"Expected a Version type but got {type(other)}")

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/tabulate/__init__.py a/tabulate/__init__.py
+diff --git a/tabulate/__init__.py b/tabulate/__init__.py
 index a75f1c2..503df34 100644
---- b/tabulate/__init__.py
-+++ a/tabulate/__init__.py
+--- a/tabulate/__init__.py
++++ b/tabulate/__init__.py
 @@ -1216,7 +1216,7 @@ def _format(val, valtype, floatfmt, intfmt, missingval="", has_invisible=True):
      if valtype is str:
          return f"{val}"

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/tabulate/__init__.py a/tabulate/__init__.py
+diff --git a/tabulate/__init__.py b/tabulate/__init__.py
 index 7a6d3e9..503df34 100644
---- b/tabulate/__init__.py
-+++ a/tabulate/__init__.py
+--- a/tabulate/__init__.py
++++ b/tabulate/__init__.py
 @@ -848,7 +848,7 @@ def _isnumber(string):
      elif isinstance(string, (str, bytes)) and (
          math.isinf(float(string)) or math.isnan(float(string))

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/tabulate/__init__.py a/tabulate/__init__.py
+diff --git a/tabulate/__init__.py b/tabulate/__init__.py
 index 9d158aa..503df34 100644
---- b/tabulate/__init__.py
-+++ a/tabulate/__init__.py
+--- a/tabulate/__init__.py
++++ b/tabulate/__init__.py
 @@ -117,7 +117,7 @@ def _pipe_segment_with_colons(align, colwidth):
      if align in ["right", "decimal"]:
          return ("-" * (w - 1)) + ":"

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/toolz/dicttoolz.py a/toolz/dicttoolz.py
+diff --git a/toolz/dicttoolz.py b/toolz/dicttoolz.py
 index 077b5fa..457bc26 100644
---- b/toolz/dicttoolz.py
-+++ a/toolz/dicttoolz.py
+--- a/toolz/dicttoolz.py
++++ b/toolz/dicttoolz.py
 @@ -333,7 +333,7 @@ def get_in(keys, coll, default=None, no_default=False):
      """
      try:

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/toolz/itertoolz.py a/toolz/itertoolz.py
+diff --git a/toolz/itertoolz.py b/toolz/itertoolz.py
 index 8dffbe3..1ab5485 100644
---- b/toolz/itertoolz.py
-+++ a/toolz/itertoolz.py
+--- a/toolz/itertoolz.py
++++ b/toolz/itertoolz.py
 @@ -309,6 +309,7 @@ def isdistinct(seq):
          for item in seq:
              if item in seen:

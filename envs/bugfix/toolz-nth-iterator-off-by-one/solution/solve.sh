@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/toolz/itertoolz.py a/toolz/itertoolz.py
+diff --git a/toolz/itertoolz.py b/toolz/itertoolz.py
 index 4d40cdb..1ab5485 100644
---- b/toolz/itertoolz.py
-+++ a/toolz/itertoolz.py
+--- a/toolz/itertoolz.py
++++ b/toolz/itertoolz.py
 @@ -395,7 +395,7 @@ def nth(n, seq):
      if isinstance(seq, (tuple, list, Sequence)):
          return seq[n]

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/toolz/itertoolz.py a/toolz/itertoolz.py
+diff --git a/toolz/itertoolz.py b/toolz/itertoolz.py
 index ab03ac9..1ab5485 100644
---- b/toolz/itertoolz.py
-+++ a/toolz/itertoolz.py
+--- a/toolz/itertoolz.py
++++ b/toolz/itertoolz.py
 @@ -728,7 +728,7 @@ def partition_all(n, seq):
      for item in it:
          yield prev

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/toolz/dicttoolz.py a/toolz/dicttoolz.py
+diff --git a/toolz/dicttoolz.py b/toolz/dicttoolz.py
 index 9b57867..457bc26 100644
---- b/toolz/dicttoolz.py
-+++ a/toolz/dicttoolz.py
+--- a/toolz/dicttoolz.py
++++ b/toolz/dicttoolz.py
 @@ -286,6 +286,7 @@ def update_in(d, keys, func, default=None, factory=dict):
          if k in d:
              d = d[k]

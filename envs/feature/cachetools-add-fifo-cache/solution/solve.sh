@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/src/cachetools/__init__.py a/src/cachetools/__init__.py
+diff --git a/src/cachetools/__init__.py b/src/cachetools/__init__.py
 index e659dae..2d2e2cf 100644
---- b/src/cachetools/__init__.py
-+++ a/src/cachetools/__init__.py
+--- a/src/cachetools/__init__.py
++++ b/src/cachetools/__init__.py
 @@ -2,6 +2,7 @@
  
  __all__ = (
@@ -50,10 +50,10 @@ index e659dae..2d2e2cf 100644
  class LFUCache(Cache):
      """Least Frequently Used (LFU) cache implementation."""
  
-diff --git b/src/cachetools/func.py a/src/cachetools/func.py
+diff --git a/src/cachetools/func.py b/src/cachetools/func.py
 index a01a136..3eafddf 100644
---- b/src/cachetools/func.py
-+++ a/src/cachetools/func.py
+--- a/src/cachetools/func.py
++++ b/src/cachetools/func.py
 @@ -1,6 +1,6 @@
  """`functools.lru_cache` compatible memoizing function decorators."""
  

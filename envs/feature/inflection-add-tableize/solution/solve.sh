@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/inflection/__init__.py a/inflection/__init__.py
+diff --git a/inflection/__init__.py b/inflection/__init__.py
 index bdef308..c18a0b6 100644
---- b/inflection/__init__.py
-+++ a/inflection/__init__.py
+--- a/inflection/__init__.py
++++ b/inflection/__init__.py
 @@ -334,6 +334,23 @@ def singularize(word: str) -> str:
      return word
  

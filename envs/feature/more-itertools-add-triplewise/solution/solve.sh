@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/more_itertools/recipes.py a/more_itertools/recipes.py
+diff --git a/more_itertools/recipes.py b/more_itertools/recipes.py
 index f5f0628..67f76fa 100644
---- b/more_itertools/recipes.py
-+++ a/more_itertools/recipes.py
+--- a/more_itertools/recipes.py
++++ b/more_itertools/recipes.py
 @@ -74,6 +74,7 @@ __all__ = [
      'take',
      'totient',

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/src/semver/version.py a/src/semver/version.py
+diff --git a/src/semver/version.py b/src/semver/version.py
 index ef33c59..29309ab 100644
---- b/src/semver/version.py
-+++ a/src/semver/version.py
+--- a/src/semver/version.py
++++ b/src/semver/version.py
 @@ -699,6 +699,43 @@ prerelease='pre.2', build='build.4')
          except ValueError:
              return False

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/tabulate/__init__.py a/tabulate/__init__.py
+diff --git a/tabulate/__init__.py b/tabulate/__init__.py
 index 5ad2d46..503df34 100644
---- b/tabulate/__init__.py
-+++ a/tabulate/__init__.py
+--- a/tabulate/__init__.py
++++ b/tabulate/__init__.py
 @@ -149,6 +149,13 @@ def _mediawiki_row_with_attrs(separator, cell_values, colwidths, colaligns):
      return (separator + colsep.join(values_with_attrs)).rstrip()
  

@@ -3,10 +3,10 @@
 set -euo pipefail
 cd /workspace
 git apply --whitespace=nowarn <<'AGENTGYM_PATCH'
-diff --git b/toolz/curried/__init__.py a/toolz/curried/__init__.py
+diff --git a/toolz/curried/__init__.py b/toolz/curried/__init__.py
 index 738d9c9..356eddb 100644
---- b/toolz/curried/__init__.py
-+++ a/toolz/curried/__init__.py
+--- a/toolz/curried/__init__.py
++++ b/toolz/curried/__init__.py
 @@ -82,6 +82,7 @@ partial = toolz.curry(toolz.partial)
  partition = toolz.curry(toolz.partition)
  partition_all = toolz.curry(toolz.partition_all)
@@ -15,10 +15,10 @@ index 738d9c9..356eddb 100644
  pluck = toolz.curry(toolz.pluck)
  random_sample = toolz.curry(toolz.random_sample)
  reduce = toolz.curry(toolz.reduce)
-diff --git b/toolz/itertoolz.py a/toolz/itertoolz.py
+diff --git a/toolz/itertoolz.py b/toolz/itertoolz.py
 index 9c5a39f..1ab5485 100644
---- b/toolz/itertoolz.py
-+++ a/toolz/itertoolz.py
+--- a/toolz/itertoolz.py
++++ b/toolz/itertoolz.py
 @@ -13,7 +13,7 @@ __all__ = ('remove', 'accumulate', 'groupby', 'merge_sorted', 'interleave',
             'first', 'second', 'nth', 'last', 'get', 'concat', 'concatv',
             'mapcat', 'cons', 'interpose', 'frequencies', 'reduceby', 'iterate',
