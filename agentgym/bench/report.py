@@ -126,7 +126,8 @@ def figures(summary: dict[str, Any]) -> dict[str, bytes]:
         ax.set_ylabel("success rate (95% Wilson CI)")
         ax.set_title(policy)
         ax.grid(alpha=0.3)
-        ax.legend(title="axis", fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(title="axis", fontsize=8)
     fig.tight_layout()
     out["success_vs_severity.png"] = _png(fig, plt)
 
