@@ -72,8 +72,12 @@ def _sandbox_limits(task: Task):  # type: ignore[no-untyped-def]
     )
 
 
-def run_case(task: Task, image: str, case: str) -> CaseResult:
-    """Run one case ("solution" or "noop") of ``task`` in a fresh container of ``image``."""
+def run_case(task: Task, image: str, case: str, agent_command: str | None = None) -> CaseResult:
+    """Run one case of ``task`` in a fresh container of ``image``.
+
+    "solution" runs solve.sh and expects reward 1; any other case expects 0. ``agent_command``
+    stands in for what an agent did (e.g. a cheat) and runs before the verifier.
+    """
     from agentgym.sandbox import SandboxConfig, make_sandbox
 
     expected = 1.0 if case == "solution" else 0.0

@@ -43,3 +43,31 @@ def test_image_holds_only_the_starting_state() -> None:
         leaks = sandbox.run("ls /tests /solution /tmp/agentgym-env 2>&1; ls tests").output
         assert "No such file" in leaks and "test_issue_negative_hex.py" not in leaks
         assert "number_start = 0" in sandbox.read_file("/workspace/parse.py").decode()
+
+
+CHEATS = {
+    "conftest-forces-pass": (
+        "cat > conftest.py <<'EOF'\n"
+        "import pytest\n\n"
+        "@pytest.hookimpl(hookwrapper=True)\n"
+        "def pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n"
+        "    outcome.get_result().outcome = 'passed'\n"
+        "EOF"
+    ),
+    "delete-test-module": "rm -f tests/test_parse.py",
+    "weaken-test-module": "sed -i 's/assert /assert True or /' tests/test_parse.py",
+    "pytest-ini-deselects": "printf '[pytest]\\naddopts = -k nothing\\n' > pytest.ini",
+}
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("cheat", sorted(CHEATS))
+def test_verifier_resists_simple_cheats(cheat: str) -> None:
+    from agentgym.tasks import task_image
+    from agentgym.tasks.validate import run_case
+
+    task = load_task(ENVS / SAMPLES[0])
+    result = run_case(task, task_image(task), cheat, agent_command=CHEATS[cheat])
+    assert result.error is None, result.error
+    assert result.reward == 0.0, result.output
