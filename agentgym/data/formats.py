@@ -42,4 +42,50 @@ def fit_call_ids(messages: Sequence[Message], family: str) -> list[Message]:
     return out
 
 
-__all__ = ["call_id_for", "fit_call_ids"]
+SINGLE_CALL_FAMILIES = frozenset({"llama3.1", "llama3.2"})
+
+
+def split_parallel_calls(messages: Sequence[Message]) -> list[Message]:
+    """Turn each assistant message with several calls into one turn per call, each followed
+    by its own result (for templates that allow one call per message, e.g. Llama 3.x).
+    The first turn keeps the message's text and reasoning."""
+    out: list[Message] = []
+    i = 0
+    while i < len(messages):
+        m = messages[i]
+        i += 1
+        if m.role != "assistant" or len(m.tool_calls) < 2:
+            out.append(m)
+            continue
+        results: list[Message] = []
+        while i < len(messages) and messages[i].role == "tool":
+            results.append(messages[i])
+            i += 1
+        used: set[int] = set()
+        for k, call in enumerate(m.tool_calls):
+            update = {"tool_calls": [call]}
+            if k:
+                update.update({"content": None, "reasoning": None})
+            out.append(m.model_copy(update=update))
+            for j, r in enumerate(results):
+                if j not in used and r.tool_call_id == call.id:
+                    used.add(j)
+                    out.append(r)
+        out.extend(r for j, r in enumerate(results) if j not in used)
+    return out
+
+
+def fit_messages(messages: Sequence[Message], family: str) -> list[Message]:
+    """Everything a family's template needs: call-id shapes and one call per turn."""
+    if family in SINGLE_CALL_FAMILIES:
+        messages = split_parallel_calls(messages)
+    return fit_call_ids(messages, family)
+
+
+__all__ = [
+    "SINGLE_CALL_FAMILIES",
+    "call_id_for",
+    "fit_call_ids",
+    "fit_messages",
+    "split_parallel_calls",
+]

@@ -34,7 +34,11 @@ def solution_calls(task: Task) -> list[ToolCall]:
 
 
 class ScriptedOracle:
-    """``begin(task, info)`` at reset, then ``act(info)`` gives each completion text."""
+    """``begin(task, info)`` at reset, then ``act(info)`` gives each completion text.
+
+    Also speaks the ``agentgym.policies`` protocol: ``reset(info)`` with ``info["task"]``,
+    ``act(messages, tools, info)``.
+    """
 
     name = "oracle"
 
@@ -42,6 +46,9 @@ class ScriptedOracle:
         self.text = text  # completion text in the episode's format (else a Message dict)
         self._plan: list[ToolCall] = []
         self._last: ToolCall | None = None
+
+    def reset(self, info: dict[str, Any]) -> None:
+        self.begin(info["task"], info)
 
     def begin(self, task: Task, info: dict[str, Any]) -> None:
         records = [PerturbationRecord(**r) for r in info.get("perturbations", [])]
@@ -52,8 +59,10 @@ class ScriptedOracle:
         self._last = None
         self._n = 0
 
-    def act(self, info: dict[str, Any] | None = None) -> str | dict[str, Any]:
-        """The next action; the last call again if the env reported a transient error."""
+    def act(self, *args: Any) -> str | dict[str, Any]:
+        """The next action (``act(info)`` or ``act(messages, tools, info)``); the last call
+        again if the env reported a transient error."""
+        info = args[-1] if args else None
         events = (info or {}).get("perturbation_events", [])
         if self._last is not None and any(e.get("kind") == "transient_error" for e in events):
             call = self._last

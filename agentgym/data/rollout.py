@@ -1,0 +1,139 @@
+"""Collect fresh trajectories from envs with a policy under a recipe, and turn them into rows.
+
+The episodes run in ``PerturbedEnv`` so each trajectory already *is* a perturbed episode (the
+agent's view: perturbed tools, prompts, names and results); rows render it in the episode's
+chat format, or in each of ``formats``, with the episode's render options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentgym.data.io import DataRow
+from agentgym.data.oracle import ScriptedOracle
+from agentgym.data.perturb import Renderer
+from agentgym.errors import ConfigError
+from agentgym.perturb.base import ChatOptions
+from agentgym.perturb.env import PerturbedEnv, RecipeLike
+from agentgym.types import Trajectory
+
+OWN_POLICIES = ("replay",)
+
+
+def make_policy(spec: str) -> Any:
+    """A policy by CLI spec: ``agentgym.policies`` specs when that package is installed;
+    ``replay`` (and ``oracle`` without it) is the built-in scripted oracle."""
+    if spec == "replay":
+        return ScriptedOracle()
+    try:
+        from agentgym.policies import make_policy as make
+    except ImportError:
+        if spec == "oracle":
+            return ScriptedOracle()
+        raise ConfigError(
+            f"policy {spec!r} needs agentgym.policies; without it only 'oracle'/'replay' work"
+        ) from None
+    return make(spec)
+
+
+def make_env(env: str, backend: str = "auto", max_turns: int = 30, **kwargs: Any) -> Any:
+    """The unwrapped coding env for a registered id (``agentgym/BugFix-v0``) or a task folder."""
+    import gymnasium as gym
+
+    import agentgym.env  # noqa: F401  (registers the ids)
+    from agentgym.env import CodingEnv
+
+    opts = {"backend": backend, "max_turns": max_turns, **kwargs}
+    if env in gym.envs.registration.registry:
+        return gym.make(env, **opts).unwrapped
+    if Path(env).exists():
+        return CodingEnv(Path(env), **opts)
+    raise ConfigError(f"unknown env {env!r}: give a registered id (agentgym/BugFix-v0) or a folder")
+
+
+@dataclass
+class Episode:
+    """One finished episode (or the error that ended it)."""
+
+    index: int
+    task_id: str
+    seed: int
+    trajectory: Trajectory | None
+    chat_options: dict[str, Any]
+    error: str | None = None
+
+
+def collect(
+    core: Any,
+    policy: Any,
+    recipe: RecipeLike,
+    episodes: int,
+    seed: int = 0,
+    task_ids: Sequence[str] | None = None,
+    on_step: Callable[[], None] | None = None,
+) -> Iterator[Episode]:
+    """Run ``episodes`` episodes (tasks in turn, seeds ``seed + i``); yield each when done."""
+    env = PerturbedEnv(core, recipe, seed=seed)
+    ids = list(task_ids or [t.id for t in core.tasks])
+    try:
+        for i in range(episodes):
+            task_id, ep_seed = ids[i % len(ids)], seed + i
+            try:
+                _, info = env.reset(seed=ep_seed, options={"task_id": task_id})
+                ctx = {**info, "task": core.task, "seed": ep_seed, "fmt": core.fmt}
+                policy.reset(ctx)
+                step_info: dict[str, Any] = {}
+                while True:
+                    messages = [m.to_openai() for m in core.messages]
+                    action = policy.act(messages, info["tools"], {**ctx, **step_info})
+                    _, _, terminated, truncated, step_info = env.step(action)
+                    if on_step is not None:
+                        on_step()
+                    if terminated or truncated:
+                        break
+                traj = core.trajectory.model_copy(deep=True)
+                yield Episode(i, task_id, ep_seed, traj, dict(info.get("chat_options", {})))
+            except Exception as exc:  # one broken episode must not stop the run
+                yield Episode(i, task_id, ep_seed, None, {}, f"{type(exc).__name__}: {exc}")
+    finally:
+        env.close()
+
+
+def episode_rows(
+    ep: Episode,
+    formats: Sequence[str] | None = None,
+    tokenizer: Any = None,
+    recipe_name: str = "",
+) -> list[DataRow]:
+    """The rows of one finished episode (one per chat format)."""
+    assert ep.trajectory is not None
+    traj = ep.trajectory
+    options = ChatOptions(**ep.chat_options)
+    renderer = Renderer(tokenizer)
+    families = list(formats or [traj.chat_format or "qwen3"])
+    source = f"rollout:{ep.index}"
+    seeds = traj.metadata.get("perturbation_seeds") or [None]
+    return [
+        renderer.row(
+            traj.messages,
+            traj.tools,
+            family,
+            options,
+            id=f"{source}/v0/{family}",
+            source=source,
+            task_id=traj.task_id,
+            variant=0,
+            seed=seeds[-1],
+            recipe=recipe_name,
+            perturbations=list(traj.perturbations),
+            reward=traj.reward,
+            metadata={"reset_seed": ep.seed, "episode_chat_format": traj.chat_format},
+        )
+        for family in families
+    ]
+
+
+__all__ = ["OWN_POLICIES", "Episode", "collect", "episode_rows", "make_env", "make_policy"]
