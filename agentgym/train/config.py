@@ -66,6 +66,7 @@ class RolloutConfig(_Section):
     max_total_tokens: int = 256  # whole episode (prompt + all turns)
     temperature: float = 1.0
     dtype: DType | None = None  # rollout precision; None: same as the trainer's weights
+    lm_head_fp32: bool | None = None  # FP32 logits at generation; None: as model.lm_head_fp32
     batch_size: int = 256  # sequences per generate call
 
 

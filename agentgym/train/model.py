@@ -55,6 +55,25 @@ def build_model(cfg: ModelConfig, *, vocab_size: int, pad_id: int, eos_id: int, 
     return model
 
 
+class FP32LMHead(torch.nn.Module):
+    """An LM head that computes logits in FP32 from low-precision weights (same Parameter)."""
+
+    def __init__(self, head: torch.nn.Module) -> None:
+        super().__init__()
+        self.weight = head.weight  # shared: state_dict keys and tying are unchanged
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.linear(hidden.float(), self.weight.float())
+
+
+def use_fp32_lm_head(model: Any) -> Any:
+    """Make ``model``'s own forward (and so HF ``generate``) compute logits in FP32."""
+    head = model.get_output_embeddings()
+    if not isinstance(head, FP32LMHead):
+        model.set_output_embeddings(FP32LMHead(head))
+    return model
+
+
 def count_params(model: Any, *, exclude_embeddings: bool = False) -> int:
     """Number of parameters (optionally without the input embedding, as MFU formulas use)."""
     total = sum(p.numel() for p in model.parameters())

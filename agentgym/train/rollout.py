@@ -134,11 +134,18 @@ class HFEngine:
         batch_size: int = 256,
         dtype: torch.dtype | None = None,
         share: bool = True,
+        ignore_eos: bool = False,
+        lm_head_fp32: bool = False,
     ) -> None:
         self.model = model if share else copy.deepcopy(model)
         if dtype is not None and not share:
             self.model.to(dtype)
+        if lm_head_fp32:  # logits in FP32 at generation time too (MiniMax-M1)
+            from agentgym.train.model import use_fp32_lm_head
+
+            use_fp32_lm_head(self.model)
         self.eos_id, self.pad_id, self.batch_size = eos_id, pad_id, batch_size
+        self.ignore_eos = ignore_eos  # benchmarks: every sequence runs to max_new_tokens
 
     def load_weights(self, state_dict: dict[str, Tensor]) -> None:
         self.model.load_state_dict(state_dict)
@@ -185,6 +192,7 @@ class HFEngine:
             input_ids=ids.to(device),
             attention_mask=attn.to(device),
             max_new_tokens=max_new_tokens,
+            min_new_tokens=max_new_tokens if self.ignore_eos else None,
             do_sample=False,
             num_beams=1,
             logits_processor=[recorder],
@@ -201,7 +209,11 @@ class HFEngine:
         result = []
         for i in range(len(prompts)):
             row = new[i].tolist()
-            n = row.index(self.eos_id) + 1 if self.eos_id in row else len(row)
+            n = (
+                row.index(self.eos_id) + 1
+                if self.eos_id in row and not self.ignore_eos
+                else len(row)
+            )
             result.append(
                 Generation(row[:n], logps[i, :n].tolist(), finished=self.eos_id in row[:n])
             )

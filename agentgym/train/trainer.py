@@ -193,6 +193,7 @@ class Trainer:
             return VLLMEngine()
         rollout_dtype = torch_dtype(rcfg.dtype) if rcfg.dtype else None
         share = rollout_dtype is None or rollout_dtype == torch_dtype(self.cfg.model.dtype)
+        head_fp32 = self.cfg.model.lm_head_fp32 if rcfg.lm_head_fp32 is None else rcfg.lm_head_fp32
         return HFEngine(
             self.model,
             eos_id=self.eos_id,
@@ -200,6 +201,7 @@ class Trainer:
             batch_size=rcfg.batch_size,
             dtype=rollout_dtype,
             share=share,
+            lm_head_fp32=head_fp32,
         )
 
     # -- one step ---------------------------------------------------------------

@@ -183,5 +183,23 @@ def test_bundled_example_configs_load() -> None:
 def test_vllm_engine_says_what_to_do() -> None:
     from agentgym.train.rollout import VLLMEngine
 
-    with pytest.raises((ConfigError, NotImplementedError), match="vllm|vLLM"):
+    with pytest.raises((ConfigError, NotImplementedError), match=r"vllm|vLLM"):
         VLLMEngine()
+
+
+def test_fp32_head_at_both_ends_shrinks_the_bf16_mismatch(tmp_path: Path) -> None:
+    gaps = {}
+    for label, head in (("bf16", False), ("fp32", True)):
+        cfg = _cfg(
+            tmp_path / label,
+            model={
+                "dtype": "bfloat16",
+                "hidden_size": 128,
+                "intermediate_size": 256,
+                "lm_head_fp32": head,
+            },
+            rollout={"lm_head_fp32": head},
+        )
+        gaps[label] = Trainer(cfg).step()["mismatch/mean_abs"]
+    assert gaps["bf16"] > 0
+    assert gaps["fp32"] < gaps["bf16"] / 5, gaps
