@@ -99,7 +99,7 @@ class HFPolicy(BasePolicy):
             # messages[self.seen] is our last turn (as the env parsed it); keep our ids for it.
             new = messages[self.seen :]
             self.tokenized.append(new, generated_ids=self.generated[-1])
-        self.seen = len(messages) + 1  # + the turn we are about to produce
+        self.seen = len(messages)  # our coming turn will be messages[self.seen]
         prompt_ids = list(self.tokenized.ids)
         out_ids = self._generate(prompt_ids, torch)
         self.generated.append(out_ids)

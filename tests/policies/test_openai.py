@@ -64,7 +64,7 @@ def test_retries_on_5xx_then_succeeds() -> None:
 def test_gives_up_after_retries_with_a_clear_error() -> None:
     with FakeOpenAI(fail_first=100) as server:
         p = _policy(server, max_retries=2)
-        with pytest.raises(PolicyError, match="HTTP 503.*gave up after 3 attempts"):
+        with pytest.raises(PolicyError, match=r"HTTP 503.*gave up after 3 attempts"):
             p.act(MESSAGES, TOOLS, {})
 
 
