@@ -6,8 +6,13 @@ For each surface, every registered transform of that surface (medium severity) i
 applied to realistic objects (4 tools, a system prompt, a task statement, tool outputs);
 ``sample_apply_p50_ms`` is the median over all those timings. The baseline, measured in the same
 run, is what any env pays without perturbations: copying the same objects and sampling an empty
-``Compose``. Goal: p50 <= 0.2 ms per surface. The per-step overhead against a real env step
-(``overhead_pct_of_step``) needs ``CodingEnv`` and is left null until it exists.
+``Compose``. Goal: p50 <= 0.2 ms per surface.
+
+``overhead_pct_of_step``: a real ``CodingEnv`` step (local backend, the first bundled bugfix
+task, the agent reading a source file) against the same step through ``PerturbedEnv`` with
+``heavy.yaml``, interleaved in one run (goal <= 1 %); steps a transient error or a distractor
+answered without running anything are left out. ``data_rows_per_s``: ``agentgym data perturb``
+throughput (heavy, 3 formats, 4 variants, with and without a tokenizer) on ``--workers`` cores.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +43,7 @@ from agentgym.perturb import (  # noqa: E402
 )
 from agentgym.perturb.recipe import recipes_dir  # noqa: E402
 from agentgym.perturb.samples import OUTPUTS, SYSTEM, TOOLS, USER  # noqa: E402
+from agentgym.types import Message, ToolCall, Trajectory  # noqa: E402
 
 GOAL_MS = 0.2
 
@@ -100,10 +107,148 @@ def time_recipe(path: Path, repeats: int) -> dict[str, float]:
     }
 
 
+def time_env_steps(steps: int) -> dict[str, Any] | None:
+    """Clean vs perturbed env steps, interleaved round-robin, same task, backend and action.
+
+    Arms: ``plumbing`` (every tool renamed: the wrapper's own per-call path, no response
+    transforms), ``light.yaml`` and ``heavy.yaml``. Steps answered without running (transient
+    errors, distractors) are left out. Each arm runs in its own sandbox, and sandboxes differ
+    by a few percent, so the overhead is measured without the sandbox: the time inside the real
+    tool's ``execute`` is subtracted from each step (the rest is env bookkeeping plus, for the
+    perturbed arms, the perturbation), and the overhead is the difference of those medians,
+    as a share of the clean step's median.
+    """
+    import shutil
+
+    if shutil.which("bwrap") is None:
+        return None
+    from agentgym.env import CodingEnv, envs_root
+    from agentgym.perturb.env import PerturbedEnv
+    from agentgym.tasks import load_tasks
+
+    task = sorted(load_tasks(envs_root() / "bugfix"), key=lambda t: t.id)[0]
+    opts = {"backend": "local", "monitor": False, "grade": False, "max_turns": 10**6}
+    recipes: dict[str, Any] = {
+        "plumbing": Compose([registry["tool_rename_synonyms"](p=1.0, severity="heavy")]),
+        "light": recipes_dir() / "light.yaml",
+        "heavy": recipes_dir() / "heavy.yaml",
+    }
+    clean = CodingEnv([task], **opts)
+    clean.reset(seed=0)
+    path = clean.sandbox.run("git ls-files '*.py' | head -1", timeout=30).output.strip()
+    real = ToolCall(id="b", name="editor", arguments={"command": "view", "path": path})
+    arms: dict[str, tuple[Any, Message]] = {
+        "clean": (clean, Message(role="assistant", tool_calls=[real]))
+    }
+    for name, recipe in recipes.items():
+        env = PerturbedEnv(CodingEnv([task], **opts), recipe, seed=0)
+        _, info = env.reset(seed=0)
+        call = EpisodePerturbation(info_records(info)).forward_call(real)
+        arms[name] = (env, Message(role="assistant", tool_calls=[call]))
+    inner = {name: [0] for name in arms}
+    clean.tool_by_name = {k: Timed(t, inner["clean"]) for k, t in clean.tool_by_name.items()}
+    for name in recipes:
+        layer = arms[name][0]
+        layer._below = {k: Timed(t, inner[name]) for k, t in layer._below.items()}
+    times: dict[str, list[int]] = {name: [] for name in arms}
+    outside: dict[str, list[int]] = {name: [] for name in arms}
+    for i in range(steps + 10):
+        for name, (env, action) in arms.items():
+            inner[name][0] = 0
+            start = time.perf_counter_ns()
+            _, _, _, _, step_info = env.step(action)
+            took = time.perf_counter_ns() - start
+            if i >= 10 and not step_info.get("perturbation_events"):
+                times[name].append(took)
+                outside[name].append(took - inner[name][0])
+    for env, _ in arms.values():
+        env.close()
+    base = statistics.median(times["clean"])
+    base_out = statistics.median(outside["clean"])
+    out: dict[str, Any] = {
+        "action": f"editor view {path} (local backend)",
+        "clean_step_p50_ms": round(ms(base), 4),
+        "clean_outside_tool_p50_ms": round(ms(base_out), 4),
+    }
+    for name in recipes:
+        extra = statistics.median(outside[name]) - base_out
+        out[name] = {
+            "step_p50_ms": round(ms(statistics.median(times[name])), 4),
+            "overhead_ms": round(ms(extra), 4),
+            "overhead_pct_of_step": round(100 * extra / base, 2),
+            "steps": len(times[name]),
+        }
+    out["overhead_pct_of_step"] = out["heavy"]["overhead_pct_of_step"]
+    return out
+
+
+class Timed:
+    """A tool whose ``execute`` time is added to ``acc[0]`` (ns)."""
+
+    def __init__(self, tool: Any, acc: list[int]) -> None:
+        self.tool, self.acc = tool, acc
+        self.name, self.spec = tool.name, tool.spec
+
+    def execute(self, sandbox: Any, arguments: dict[str, Any]) -> Any:
+        start = time.perf_counter_ns()
+        try:
+            return self.tool.execute(sandbox, arguments)
+        finally:
+            self.acc[0] += time.perf_counter_ns() - start
+
+
+def info_records(info: dict) -> list:
+    from agentgym.types import PerturbationRecord
+
+    return [PerturbationRecord(**r) for r in info["perturbations"]]
+
+
+def sample_trajectory(i: int) -> Trajectory:
+    """A 6-turn episode over the sample tools and outputs (no sandbox needed)."""
+    messages = [Message(role="system", content=SYSTEM), Message(role="user", content=USER)]
+    for turn, output in enumerate(OUTPUTS):
+        call = ToolCall(id=f"c{turn}", name="bash", arguments={"command": f"step {turn}"})
+        messages += [
+            Message(role="assistant", content=f"Turn {turn}.", tool_calls=[call]),
+            Message(role="tool", tool_call_id=call.id, name="bash", content=output),
+        ]
+    return Trajectory(task_id=f"sample-{i}", messages=messages, tools=TOOLS)
+
+
+def time_data(trajectories: int, workers: int) -> dict[str, float]:
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    from agentgym.data.perturb import make_job, run_job
+
+    items = [(i + 1, sample_trajectory(i)) for i in range(trajectories)]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=2000, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
+    tok.train_from_iterator([t.model_dump_json() for _, t in items[:8]], trainer)
+    out: dict[str, float] = {"workers": workers, "trajectories": trajectories}
+    for label, tokenizer in (("rows_per_s", None), ("rows_per_s_tokenized", tok)):
+        job = make_job(
+            recipes_dir() / "heavy.yaml",
+            variants=4,
+            formats=["qwen3", "llama3.1", "minimax-m2"],
+            tokenizer=tokenizer,
+        )
+        start = time.perf_counter()
+        rows = sum(len(r) for _, r, _ in run_job(job, items, workers))
+        out[label] = round(rows / (time.perf_counter() - start), 1)
+        out["rows"] = rows
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=200)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/perturb_cost.json")
+    ap.add_argument("--steps", type=int, default=300, help="env steps per arm")
+    ap.add_argument("--trajectories", type=int, default=200, help="for data rows/s")
+    ap.add_argument("--workers", type=int, default=2, help="processes for data rows/s")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
 
@@ -131,6 +276,8 @@ def main() -> None:
         for p in sorted(recipes_dir().glob("*.yaml"))
     }
 
+    env = time_env_steps(args.steps)
+    data = time_data(args.trajectories, args.workers)
     result = {
         "goal_sample_apply_p50_ms": GOAL_MS,
         "sample_apply_p50_ms": {k: v["sample_apply_p50_ms"] for k, v in surfaces.items()},
@@ -138,8 +285,11 @@ def main() -> None:
         "surfaces": surfaces,
         "per_transform_p50_ms": per_transform,
         "recipes": recipes,
-        "overhead_pct_of_step": None,
-        "TODO_overhead_pct_of_step": "needs agentgym.env.CodingEnv: perturbed vs clean env step, same run",
+        "overhead_pct_of_step": env["overhead_pct_of_step"] if env else None,
+        "goal_overhead_pct_of_step": 1.0,
+        "env_step": env,
+        "data_rows_per_s": data["rows_per_s"],
+        "data": data,
         "repeats": args.repeats,
         "machine": {
             "python": platform.python_version(),
@@ -162,6 +312,20 @@ def main() -> None:
     print(f"\n{'recipe':<16} {'reset p50 ms':>13} {'response p50 ms':>16}")
     for name, r in recipes.items():
         print(f"{name:<16} {r['reset_p50_ms']:>13.4f} {r['tool_response_p50_ms']:>16.4f}")
+    if env:
+        print(f"\nenv step ({env['action']}): clean p50 {env['clean_step_p50_ms']:.3f} ms")
+        for name in ("plumbing", "light", "heavy"):
+            arm = env[name]
+            print(
+                f"  {name:<9} p50 {arm['step_p50_ms']:.3f} ms  overhead {arm['overhead_ms']:+.3f} ms "
+                f"= {arm['overhead_pct_of_step']:+.2f} % of a step (goal <= 1 %)"
+            )
+    else:
+        print("\nenv step: skipped (no bwrap for the local backend)")
+    print(
+        f"data perturb: {data['rows_per_s']:.1f} rows/s, {data['rows_per_s_tokenized']:.1f} "
+        f"rows/s tokenized ({data['workers']} workers, heavy, 3 formats, 4 variants)"
+    )
     slow = sorted(per_transform.items(), key=lambda kv: -kv[1])[:5]
     print("\nslowest transforms:", ", ".join(f"{k} {v:.3f} ms" for k, v in slow))
     print(f"wrote {args.out}")

@@ -99,9 +99,9 @@ class PerturbedTool(Tool):
         return self._spec
 
     def execute(self, sandbox: Any, arguments: dict[str, Any]) -> Observation:
-        return self._layer.run_call(
-            ToolCall(id="agent", name=self._spec.name, arguments=arguments), sandbox
-        )
+        # model_construct: the env already validated the call; this runs on every step.
+        call = ToolCall.model_construct(id="agent", name=self._spec.name, arguments=arguments)
+        return self._layer.run_call(call, sandbox)
 
     def run(self, sandbox: Any, arguments: dict[str, Any]) -> Observation:  # pragma: no cover
         return self.execute(sandbox, arguments)
@@ -200,7 +200,11 @@ class PerturbedEnv(gym.Wrapper):
 
         obs = self.ep.call(call, execute)
         if ran:
-            obs.metadata = {**obs.metadata, "real_call": ran[0].model_dump(exclude={"id"})}
+            real = ran[0]
+            obs.metadata = {
+                **obs.metadata,
+                "real_call": {"name": real.name, "arguments": real.arguments},
+            }
         else:
             kind = obs.metadata.get("perturbation", "tool_error")
             self._events.append({"episode": self.episode, "kind": kind, "tool": call.name})
