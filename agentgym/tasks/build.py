@@ -41,6 +41,8 @@ def build_context(task: Task, dest: str | Path | None = None) -> Path:
             from agentgym.tasks.swebench import extract_repo
 
             extract_repo(workspace, context / "repo")
+            # The image makes its own one-commit history; the tarball's must not leak in.
+            shutil.rmtree(context / "repo" / ".git", ignore_errors=True)
         else:
             raise TaskFormatError(f"task {task.id}: workspace {workspace} does not exist")
         # The library's provenance file stays on the host; it is no part of the repo.

@@ -28,8 +28,22 @@ REGISTRY_KWARGS = {
 }
 
 
+def _swebench_kwargs() -> dict:
+    import tempfile
+
+    from agentgym.tasks import load_task
+    from agentgym.tasks.swebench import export_swebench
+
+    out = Path(tempfile.mkdtemp(prefix="agentgym-swe-"))
+    jsonl = export_swebench([load_task(first_task_dir())], out)
+    return {"jsonl": str(jsonl), "repos": str(out / "repos")}
+
+
+REGISTRY_KWARGS["agentgym/SWEBench-v0"] = _swebench_kwargs
+
+
 @pytest.mark.docker
-@pytest.mark.parametrize("env_id", [i for i in ENV_IDS if i != "agentgym/SWEBench-v0"])
+@pytest.mark.parametrize("env_id", list(ENV_IDS))
 def test_check_env_passes_for_every_registered_id(env_id: str) -> None:
     kwargs = REGISTRY_KWARGS.get(env_id, dict)()
     env = gym.make(env_id, backend="docker", max_turns=5, **kwargs)
