@@ -31,6 +31,23 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(image_app, name="image")
 app.add_typer(tasks_app, name="tasks")
 
+
+def _wire_subsystems() -> None:
+    """The benchmark, demo and data commands live with their subsystems."""
+    from agentgym.bench.cli import bench_app
+    from agentgym.bench.demo import demo_main
+    from agentgym.data.cli import data_app
+
+    app.add_typer(bench_app, name="bench")
+    app.add_typer(data_app, name="data")
+    app.command(
+        "demo",
+        help="Robustness demo: oracle and scripted agents on bundled tasks, clean vs perturbed.",
+    )(demo_main)
+
+
+_wire_subsystems()
+
 console = Console()
 
 
@@ -96,13 +113,13 @@ DEMO_STEPS: list[tuple[str, dict[str, Any]]] = [
 
 
 @app.command()
-def demo(
+def tour(
     backend: Annotated[str, typer.Option(help="auto | docker | local")] = "auto",
     image: Annotated[
         str, typer.Option(help="Docker image for the sandbox")
     ] = "agentgym/base:latest",
 ) -> None:
-    """Open a sandbox, drive the agent's tools through a small bug fix, and show what happened."""
+    """Open a sandbox, drive the agent's tools through a small bug fix, show what happened."""
     from agentgym.sandbox import SandboxConfig, make_sandbox, resolve_backend
     from agentgym.tools import default_tools, execute_call
     from agentgym.types import ToolCall
@@ -113,7 +130,7 @@ def demo(
         chosen = resolve_backend(config)
     except AgentGymError as exc:
         _fail(exc)
-    console.print(f"[bold]agentgym demo[/] — backend: [cyan]{chosen}[/]")
+    console.print(f"[bold]agentgym tour[/] — backend: [cyan]{chosen}[/]")
     if chosen == "local" and backend == "auto":
         console.print(
             "[dim]No Docker daemon with the base image: using the embedded local sandbox. "

@@ -20,8 +20,8 @@ def agentgym(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[st
     )
 
 
-def test_demo_runs_on_the_embedded_backend() -> None:
-    res = agentgym("demo", "--backend", "local")
+def test_tour_runs_on_the_embedded_backend() -> None:
+    res = agentgym("tour", "--backend", "local")
     assert res.returncode == 0, res.stderr
     assert "backend: local" in res.stdout
     assert "1 failed" in res.stdout and "1 passed" in res.stdout
@@ -29,12 +29,12 @@ def test_demo_runs_on_the_embedded_backend() -> None:
 
 
 @pytest.mark.docker
-def test_demo_runs_in_docker_and_leaves_nothing() -> None:
+def test_tour_runs_in_docker_and_leaves_nothing() -> None:
     from agentgym.sandbox import docker_client
     from agentgym.sandbox.docker import LABEL
 
     before = {c.id for c in docker_client().containers.list(all=True, filters={"label": LABEL})}
-    res = agentgym("demo", "--backend", "docker")
+    res = agentgym("tour", "--backend", "docker")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "backend: docker" in res.stdout and "1 passed" in res.stdout
     after = {c.id for c in docker_client().containers.list(all=True, filters={"label": LABEL})}
@@ -49,6 +49,6 @@ def test_image_list_and_gc() -> None:
 
 
 def test_bad_backend_is_a_clear_error() -> None:
-    res = agentgym("demo", "--backend", "nope")
+    res = agentgym("tour", "--backend", "nope")
     assert res.returncode != 0
     assert "backend" in (res.stdout + res.stderr).lower()
