@@ -33,12 +33,21 @@ def test_tour_runs_in_docker_and_leaves_nothing() -> None:
     from agentgym.sandbox import docker_client
     from agentgym.sandbox.docker import LABEL
 
-    before = {c.id for c in docker_client().containers.list(all=True, filters={"label": LABEL})}
-    res = agentgym("tour", "--backend", "docker")
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert "backend: docker" in res.stdout and "1 passed" in res.stdout
-    after = {c.id for c in docker_client().containers.list(all=True, filters={"label": LABEL})}
-    assert after <= before
+    env = {**os.environ, "COLUMNS": "250"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentgym.cli", "tour", "--backend", "docker"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    out, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 0, out
+    assert "backend: docker" in out and "1 passed" in out
+    left = docker_client().containers.list(
+        all=True, filters={"label": [LABEL, f"agentgym.owner_pid={proc.pid}"]}
+    )
+    assert left == []
 
 
 @pytest.mark.docker
