@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from agentgym.train.config import TrainConfig
-from agentgym.train.trainer import Trainer
+from agentgym.train.config import TrainConfig  # noqa: E402
+from agentgym.train.trainer import Trainer  # noqa: E402
 
 pytestmark = [pytest.mark.train, pytest.mark.slow]
 
