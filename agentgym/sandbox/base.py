@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agentgym.types import ExecResult
 
+# Environment every sandbox starts with (SandboxConfig.env overrides). No .pyc files: an
+# edit that keeps a file's size within the same second would otherwise run stale bytecode.
+BASE_ENV: dict[str, str] = {"LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+
 
 class SandboxLimits(BaseModel):
     """Resource limits, on by default. ``None`` turns one off where that makes sense."""

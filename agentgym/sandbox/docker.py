@@ -23,7 +23,7 @@ from typing import Any
 
 from agentgym.errors import SandboxClosedError, SandboxError, SandboxStartError
 from agentgym.sandbox._client import docker_client
-from agentgym.sandbox.base import SandboxConfig, shell_quote
+from agentgym.sandbox.base import BASE_ENV, SandboxConfig, shell_quote
 from agentgym.sandbox.shell import DockerExecTransport, ShellSession
 from agentgym.types import ExecResult
 
@@ -193,7 +193,7 @@ class DockerSandbox:
             "init": True,
             "labels": {**owner_labels(), **self.config.labels},
             "working_dir": self.workdir,
-            "environment": {"LANG": "C.UTF-8", **self.config.env},
+            "environment": {**BASE_ENV, **self.config.env},
             "mem_limit": mem,
             "memswap_limit": mem,
             "nano_cpus": int(limits.cpus * 1e9),
@@ -240,7 +240,7 @@ class DockerSandbox:
                 self._client.api,
                 self.container.id,
                 ["bash", "--noprofile", "--norc"],
-                env={"LANG": "C.UTF-8", "HOME": "/root", **self.config.env},
+                env={**BASE_ENV, "HOME": "/root", **self.config.env},
                 workdir="/",
             )
 

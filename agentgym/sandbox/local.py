@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from agentgym.errors import SandboxClosedError, SandboxError
-from agentgym.sandbox.base import SandboxConfig, is_within, resolve_path
+from agentgym.sandbox.base import BASE_ENV, SandboxConfig, is_within, resolve_path
 from agentgym.sandbox.shell import PipeTransport, ShellSession
 from agentgym.types import ExecResult
 
@@ -187,7 +187,7 @@ class LocalSandbox:
         env = {
             "PATH": _sandbox_path(),
             "HOME": self.workdir if self.isolated else str(self.host_workspace),
-            "LANG": "C.UTF-8",
+            **BASE_ENV,
             **self.config.env,
         }
         transport = PipeTransport(
