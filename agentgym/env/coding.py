@@ -129,6 +129,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         self.base_commit: str | None = None
         self.done = False
         self.flags: list[dict[str, Any]] = []
+        self._canonical_calls: dict[str, ToolCall] = {}
 
     def _resolved_backend(self) -> str:
         config = SandboxConfig(type=self.backend)  # type: ignore[arg-type]
@@ -254,8 +255,13 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
                 new.append(
                     Message(role="tool", content=obs.content, tool_call_id=call.id, name=call.name)
                 )
+                # Under a perturbation wrapper the call may use renamed tools/arguments; the
+                # monitor judges what really ran.
+                real = obs.metadata.get("real_call")
+                checked = call.model_copy(update=real) if real else call
+                self._canonical_calls[call.id] = checked
                 if self.monitor is not None:
-                    for flag in self.monitor.check_call(call, obs, self.turn - 1):
+                    for flag in self.monitor.check_call(checked, obs, self.turn - 1):
                         step_flags.append(flag.model_dump(mode="json"))
                 if obs.terminal:
                     terminated = True
@@ -350,6 +356,12 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
                 metadata={"infrastructure_error": True},
             )
 
+    def _canonical_trajectory(self) -> Trajectory:
+        """The trajectory with every call as it really ran (perturbed names mapped back)."""
+        assert self.trajectory is not None
+        messages = _canonical(self.trajectory.messages, self._canonical_calls)
+        return self.trajectory.model_copy(update={"messages": messages})
+
     def _budget_exceeded(self) -> tuple[bool, str | None]:
         if self.turn >= self.max_turns:
             return True, f"max_turns={self.max_turns}"
@@ -378,7 +390,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             from agentgym.monitor import apply_penalty
 
             metrics = {"lines_changed": result.diff_lines, "files_changed": len(result.diff_files)}
-            report = self.monitor.finalize(self.trajectory, metrics)
+            report = self.monitor.finalize(self._canonical_trajectory(), metrics)
             if self.monitor_penalties:
                 reward = apply_penalty(reward, report, floor=0.0)
             info["monitor"] = report.info()
@@ -399,6 +411,15 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             if result.status == "error":
                 self.trajectory.error = result.error
         return reward
+
+
+def _canonical(messages: list[Message], calls: dict[str, ToolCall]) -> list[Message]:
+    out = []
+    for m in messages:
+        if m.tool_calls and any(c.id in calls for c in m.tool_calls):
+            m = m.model_copy(update={"tool_calls": [calls.get(c.id, c) for c in m.tool_calls]})
+        out.append(m)
+    return out
 
 
 def _approx_tokens(message: Message) -> int:
