@@ -61,8 +61,13 @@ def test_check_env_on_the_local_backend() -> None:
         env.close()
 
 
-def test_toy_env_is_registered_too() -> None:
+def test_toy_env_is_registered_and_checks() -> None:
     assert "agentgym/ToolCall-v0" in gym.envs.registration.registry
+    env = gym.make("agentgym/ToolCall-v0")
+    try:
+        check_env(env.unwrapped)
+    finally:
+        env.close()
 
 
 @pytest.fixture
