@@ -66,8 +66,9 @@ def main() -> None:
 
             cid = sb.container.id
             samples = timed(
-                lambda: subprocess.run(["docker", "exec", cid, "bash", "-c", "echo x"],
-                                       capture_output=True, check=True),
+                lambda: subprocess.run(
+                    ["docker", "exec", cid, "bash", "-c", "echo x"], capture_output=True, check=True
+                ),
                 max(20, n // 10),
             )
             res["exec_run_p50_ms"] = pct(samples, 0.5)
@@ -88,7 +89,9 @@ def main() -> None:
         res["host_subprocess_p50_ms"] = pct(samples, 0.5)
         with LocalSandbox() as local:
             samples = timed(lambda: local.run("echo x"), n)
-            res["local_bwrap_p50_ms" if local.isolated else "local_plain_p50_ms"] = pct(samples, 0.5)
+            res["local_bwrap_p50_ms" if local.isolated else "local_plain_p50_ms"] = pct(
+                samples, 0.5
+            )
         progress.advance(task)
 
         cold = []
