@@ -7,6 +7,7 @@ model generated it) so tokenization can build loss masks and append turns increm
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import json
@@ -22,10 +23,20 @@ Part = Literal["text", "header", "body", "trailer", "gen"]
 COMMON_OPTIONS: dict[str, str] = {
     "reasoning": "'template' (default: the publisher's rule for past reasoning), 'keep' (render "
     "every turn's reasoning where the format can), or 'drop' (remove all reasoning).",
-    "tool_results": "'native' (default: the family's tool role and placement) or 'user' (each run "
-    "of tool results becomes one user message, results tagged with the call id).",
-    "system": "'native' (default) or 'fold' (the system prompt is prepended to the first user "
-    "turn, separated by a blank line, and no system message is rendered).",
+    "tool_results": "'native' (default: the family's tool role and placement), 'merged' (each run "
+    "of two or more tool results becomes one tool message, results tagged with the call id) or "
+    "'user' (each run of tool results becomes one user message, results tagged with the call id).",
+    "system": "'native' (default), 'fold' (the system prompt is prepended to the first user "
+    "turn, separated by a blank line, and no system message is rendered) or 'tagged' (the same, "
+    "inside <system>...</system> tags).",
+    "tools": "'native' (default: where the family declares tools) or 'user' (the family's tool "
+    "definitions open the first user message instead).",
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "reasoning": ("template", "keep", "drop"),
+    "tool_results": ("native", "merged", "user"),
+    "system": ("native", "fold", "tagged"),
+    "tools": ("native", "user"),
 }
 
 
@@ -62,37 +73,105 @@ def normalize_tools(
     return out
 
 
-def apply_common_options(messages: list[Message], options: dict[str, Any]) -> list[Message]:
-    """The format-independent options: reasoning='drop', tool_results='user', system='fold'."""
+def _tagged_results(run: list[Message]) -> str:
+    return "\n\n".join(
+        f"[tool result {m.tool_call_id or m.name or ''}]\n{m.content or ''}" for m in run
+    )
+
+
+def _fold_into_first_user(
+    messages: list[Message], origin: list[int], text: str, at: int
+) -> tuple[list[Message], list[int]]:
+    """``text`` + blank line + the first user message; without one, a new user message
+    (from original message ``at``) before the first non-system message."""
+    for i, m in enumerate(messages):
+        if m.role == "user":
+            merged = m.model_copy(update={"content": f"{text}\n\n{m.content or ''}"})
+            return [*messages[:i], merged, *messages[i + 1 :]], origin
+    first = next((i for i, m in enumerate(messages) if m.role != "system"), len(messages))
+    user = Message(role="user", content=text)
+    return [*messages[:first], user, *messages[first:]], [*origin[:first], at, *origin[first:]]
+
+
+def apply_options(
+    messages: list[Message],
+    options: dict[str, Any],
+    tools_text: str | None = None,
+    *,
+    continuation: bool = False,
+) -> tuple[list[Message], list[int]]:
+    """The format-independent options applied to ``messages``.
+
+    Returns the messages the family template sees and, for each, the index of the original
+    message it came from (merged tool results: the first of the run). ``tools_text`` is
+    folded into the first user turn (option ``tools='user'``). ``continuation``: the
+    messages continue a conversation whose first user turn is already rendered, so nothing
+    is folded into them.
+    """
+    origin = list(range(len(messages)))
     if options.get("reasoning") == "drop":
-        messages = [m.model_copy(update={"reasoning": None}) for m in messages]
-    if options.get("tool_results", "native") == "user":
-        folded: list[Message] = []
-        for m in messages:
-            if m.role != "tool":
-                folded.append(m)
-                continue
-            piece = f"[tool result {m.tool_call_id or m.name or ''}]\n{m.content or ''}"
-            if folded and folded[-1].role == "user" and folded[-1].name == "__tool_results__":
-                prev = folded[-1]
-                folded[-1] = prev.model_copy(update={"content": f"{prev.content}\n\n{piece}"})
-            else:
-                folded.append(Message(role="user", content=piece, name="__tool_results__"))
         messages = [
-            m.model_copy(update={"name": None}) if m.name == "__tool_results__" else m
-            for m in folded
+            m.model_copy(update={"reasoning": None}) if m.reasoning is not None else m
+            for m in messages
         ]
-    if options.get("system", "native") == "fold" and messages and messages[0].role == "system":
-        system, rest = messages[0], messages[1:]
-        for i, m in enumerate(rest):
-            if m.role == "user":
-                merged = f"{system.content or ''}\n\n{m.content or ''}"
-                rest = [*rest[:i], m.model_copy(update={"content": merged}), *rest[i + 1 :]]
-                break
-        else:
-            rest = [Message(role="user", content=system.content), *rest]
-        messages = rest
-    return messages
+    mode = options.get("tool_results", "native")
+    if mode in ("user", "merged"):
+        out: list[Message] = []
+        out_origin: list[int] = []
+        i = 0
+        while i < len(messages):
+            if messages[i].role != "tool":
+                out.append(messages[i])
+                out_origin.append(origin[i])
+                i += 1
+                continue
+            j = i
+            while j < len(messages) and messages[j].role == "tool":
+                j += 1
+            run = messages[i:j]
+            if mode == "user":
+                out.append(Message(role="user", content=_tagged_results(run)))
+            elif len(run) == 1:
+                out.append(run[0])
+            else:
+                out.append(run[0].model_copy(update={"content": _tagged_results(run)}))
+            out_origin.append(origin[i])
+            i = j
+        messages, origin = out, out_origin
+    if continuation:
+        return messages, origin
+    if tools_text:
+        first = next((i for i, m in enumerate(messages) if m.role != "system"), len(messages))
+        at = origin[first] if first < len(origin) else (origin[-1] if origin else 0)
+        messages, origin = _fold_into_first_user(messages, origin, tools_text, at)
+    system = options.get("system", "native")
+    if system in ("fold", "tagged") and messages and messages[0].role == "system":
+        text = messages[0].content or ""
+        if system == "tagged":
+            text = f"<system>\n{text}\n</system>"
+        messages, origin = _fold_into_first_user(messages[1:], origin[1:], text, origin[0])
+    return messages, origin
+
+
+def apply_common_options(messages: list[Message], options: dict[str, Any]) -> list[Message]:
+    """The format-independent options (kept for callers that only want the messages)."""
+    return apply_options(messages, options)[0]
+
+
+class RenderCache:
+    """The options-applied view of a growing conversation, reused by incremental renders.
+
+    ``Tokenized`` keeps one: each append then applies the options to the new messages only.
+    Any mismatch (other options, other tools, an edited history) recomputes the whole view.
+    """
+
+    def __init__(self) -> None:
+        self.key: tuple[Any, ...] | None = None
+        self.source: list[Message] = []
+        self.view: list[Message] = []
+        self.origin: list[int] = []
+        self.tools_in: Any = None
+        self.tools_out: list[dict[str, Any]] | None = None
 
 
 class ChatFormat:
@@ -106,6 +185,9 @@ class ChatFormat:
     special_tokens: ClassVar[tuple[str, ...]] = ()
     family_options: ClassVar[dict[str, str]] = {}
     reference: ClassVar[str] = ""  # the model whose template this matches
+    # True when ``_segments`` places tools itself for ``tools='user'`` (else the base folds
+    # ``tools_declaration`` into the first user turn and gives the family no tools).
+    handles_tools_option: ClassVar[bool] = False
 
     @property
     def options(self) -> dict[str, str]:
@@ -133,19 +215,112 @@ class ChatFormat:
         add_generation_prompt: bool = False,
         *,
         date: dt.date | None = None,
+        start: int = 0,
+        cache: RenderCache | None = None,
         **options: Any,
     ) -> list[Segment]:
-        """Like ``render`` but as segments; ``part == 'body'`` marks model-generated text."""
+        """Like ``render`` but as segments; ``part == 'body'`` marks model-generated text.
+
+        ``index`` is the position in ``messages`` (-1: preamble). With ``start``, only the
+        segments of ``messages[start:]`` (and the generation prompt) are returned, exactly as
+        the whole render has them, without building the earlier turns' text; ``cache`` (a
+        :class:`RenderCache` kept across calls on a growing conversation) avoids re-applying
+        the options to earlier messages.
+        """
+        self.check_options(options)
+        msgs = normalize_messages(messages)
+        if cache is not None and cache.tools_out is not None and tools is cache.tools_in:
+            tool_dicts: list[dict[str, Any]] | None = cache.tools_out
+        else:
+            tool_dicts = normalize_tools(tools)
+            if cache is not None:
+                cache.tools_in, cache.tools_out = tools, tool_dicts
+        view, origin = self._view(msgs, tool_dicts, date, options, cache)
+        family_tools = tool_dicts
+        if options.get("tools", "native") == "user" and not self.handles_tools_option:
+            family_tools = None  # the declaration is in the first user message now
+        view_start = bisect.bisect_left(origin, start) if start > 0 else 0
+        segs = self._segments(
+            view, family_tools, add_generation_prompt, date, options, start=view_start
+        )
+        n_view, n_msgs = len(view), len(msgs)
+        out = []
+        for seg in segs:
+            if not seg.text or (start > 0 and seg.index < view_start and seg.part != "gen"):
+                continue
+            if seg.index >= n_view:
+                out.append(seg._replace(index=n_msgs))
+            elif seg.index >= 0:
+                out.append(seg._replace(index=origin[seg.index]))
+            else:
+                out.append(seg)
+        return out
+
+    def check_options(self, options: dict[str, Any]) -> None:
         unknown = set(options) - set(self.options)
         if unknown:
             raise ChatFormatError(
                 f"unknown option(s) {sorted(unknown)} for chat format {self.name!r}; "
                 f"known: {sorted(self.options)}"
             )
-        msgs = apply_common_options(normalize_messages(messages), options)
-        tool_dicts = normalize_tools(tools)
-        segs = self._segments(msgs, tool_dicts, add_generation_prompt, date, options)
-        return [s for s in segs if s.text]
+        for name, choices in _CHOICES.items():
+            if name in options and options[name] not in choices:
+                raise ChatFormatError(
+                    f"option {name}={options[name]!r} is not one of {', '.join(choices)}"
+                )
+
+    def _view(
+        self,
+        msgs: list[Message],
+        tools: list[dict[str, Any]] | None,
+        date: dt.date | None,
+        options: dict[str, Any],
+        cache: RenderCache | None,
+    ) -> tuple[list[Message], list[int]]:
+        """The messages the family template sees (options applied), reusing ``cache``."""
+        moved = options.get("tools", "native") == "user" and bool(tools)
+        tools_text = (
+            self.tools_declaration(tools or [], date, options)
+            if moved and not self.handles_tools_option
+            else None
+        )
+        key = (tuple(sorted(options.items(), key=lambda kv: kv[0])), tools_text)
+        if cache is not None and cache.key == key and len(msgs) >= len(cache.source):
+            n = len(cache.source)
+            same = all(a is b for a, b in zip(cache.source, msgs, strict=False))
+            folds = (
+                tools_text is not None or options.get("system", "native") != "native"
+            ) and not any(m.role == "user" for m in cache.source)
+            splits_run = (
+                options.get("tool_results", "native") != "native"
+                and n > 0
+                and n < len(msgs)
+                and cache.source[-1].role == "tool"
+                and msgs[n].role == "tool"
+            )
+            if same and not folds and not splits_run:
+                if n < len(msgs):
+                    more, more_origin = apply_options(msgs[n:], options, continuation=True)
+                    cache.view = [*cache.view, *more]
+                    cache.origin = [*cache.origin, *(o + n for o in more_origin)]
+                    cache.source = list(msgs)
+                return cache.view, cache.origin
+        view, origin = apply_options(msgs, options, tools_text)
+        if cache is not None:
+            cache.key, cache.source, cache.view, cache.origin = key, list(msgs), view, origin
+        return view, origin
+
+    def tools_declaration(
+        self, tools: list[dict[str, Any]], date: dt.date | None, options: dict[str, Any]
+    ) -> str:
+        """The tool definitions as text, for ``tools='user'``: by default a Hermes-style
+        ``<tools>`` block; families with a plain-text declaration return their own."""
+        return (
+            "# Tools\n\nYou may call one or more functions to assist with the user query. "
+            "Their signatures, as JSON Schema, are within <tools></tools> XML tags:\n<tools>\n"
+            + "".join(tojson(t) + "\n" for t in tools)
+            + "</tools>"
+        )
 
     def _segments(
         self,
@@ -154,8 +329,14 @@ class ChatFormat:
         add_generation_prompt: bool,
         date: dt.date | None,
         options: dict[str, Any],
+        start: int = 0,
     ) -> list[Segment]:
-        """The family's template. ``date`` is None when the caller gave none (use today)."""
+        """The family's template. ``date`` is None when the caller gave none (use today).
+
+        Must return every segment of ``messages[start:]`` (and the generation prompt) exactly
+        as with ``start=0``; segments of earlier messages may be left out (they are dropped),
+        which is what makes appends cost the new turns only.
+        """
         raise NotImplementedError
 
     def generation_prompt(
@@ -218,6 +399,28 @@ class ChatFormat:
 
 def content_of(m: Message) -> str:
     return m.content or ""
+
+
+def raw_arguments(call: ToolCall) -> str | None:
+    """The arguments as the JSON string they arrived in, where ``ToolCall`` keeps it.
+
+    ``ToolCall.arguments`` is always a dict; a ``raw_arguments`` field (when the types have
+    it) keeps the original string so templates that treat strings differently match.
+    """
+    raw = getattr(call, "raw_arguments", None)
+    return raw if isinstance(raw, str) else None
+
+
+def args_verbatim(call: ToolCall) -> str:
+    """Templates that print a string argument as is and ``tojson`` a dict."""
+    raw = raw_arguments(call)
+    return raw if raw is not None else tojson(call.arguments)
+
+
+def args_value(call: ToolCall) -> Any:
+    """What templates that pass ``arguments`` through ``tojson`` see (a string stays one)."""
+    raw = raw_arguments(call)
+    return raw if raw is not None else call.arguments
 
 
 def make_call(name: str, arguments: Any, raw: str, call_id: str | None = None) -> ToolCall:

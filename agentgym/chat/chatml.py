@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 from agentgym.chat.base import (
     ChatFormat,
     Segment,
+    args_value,
+    args_verbatim,
     check_no_calls_in_reasoning,
     coerce_value,
     content_of,
@@ -37,8 +39,10 @@ def _assistant(text_after_header: str, index: int, trailer: str = "\n") -> list[
     ]
 
 
-def _json_call_text(call: ToolCall) -> str:
-    return f'<tool_call>\n{{"name": "{call.name}", "arguments": {tojson(call.arguments)}}}\n</tool_call>'
+def _json_call_text(call: ToolCall, verbatim: bool = True) -> str:
+    """Hermes-style call; ``verbatim``: a string argument is printed as is (else ``tojson``)."""
+    args = args_verbatim(call) if verbatim else tojson(args_value(call))
+    return f'<tool_call>\n{{"name": "{call.name}", "arguments": {args}}}\n</tool_call>'
 
 
 def _tool_block(messages: list[Message], i: int, index: int, role: str = "user") -> list[Segment]:
@@ -92,6 +96,18 @@ _QWEN_TOOLS_HEAD = (
 )
 
 
+def _qwen_tools_text(tools: list[dict[str, Any]], brace: str = "{") -> str:
+    """The Qwen tool declaration (Qwen2.5's template prints the example with doubled braces)."""
+    close = "}" * len(brace)
+    return (
+        _QWEN_TOOLS_HEAD
+        + "".join("\n" + tojson(t) for t in tools)
+        + "\n</tools>\n\nFor each function call, return a json object with function name and "
+        "arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n"
+        f'{brace}"name": <function-name>, "arguments": <args-json-object>{close}\n</tool_call>'
+    )
+
+
 class Qwen25(ChatFormat):
     name = "qwen2.5"
     reference = "Qwen/Qwen2.5-7B-Instruct"
@@ -101,25 +117,24 @@ class Qwen25(ChatFormat):
     special_tokens = (IM_START, IM_END, "<|endoftext|>", "<tool_call>", "</tool_call>")
     default_system = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
+    def tools_declaration(self, tools, date, options):
+        return _qwen_tools_text(tools, "{{")
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         segs: list[Segment] = []
         has_system = bool(messages) and messages[0].role == "system"
         system = content_of(messages[0]) if has_system else self.default_system
-        if tools:
-            text = f"{IM_START}system\n{system}\n\n{_QWEN_TOOLS_HEAD}"
-            text += "".join("\n" + tojson(t) for t in tools)
-            text += (
-                "\n</tools>\n\nFor each function call, return a json object with function name and "
-                "arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n"
-                '{{"name": <function-name>, "arguments": <args-json-object>}}\n</tool_call>'
-                f"{IM_END}\n"
-            )
+        if start > 0:
+            pass  # the preamble belongs to the earlier turns
+        elif tools:
+            text = f"{IM_START}system\n{system}\n\n{_qwen_tools_text(tools, '{{')}{IM_END}\n"
             segs.append(Segment(text, "text", 0 if has_system else -1))
         else:
             segs.append(
                 Segment(f"{IM_START}system\n{system}{IM_END}\n", "text", 0 if has_system else -1)
             )
-        for i, m in enumerate(messages):
+        for i in range(start, len(messages)):
+            m = messages[i]
             if (
                 m.role == "user"
                 or (m.role == "system" and i > 0)
@@ -131,7 +146,7 @@ class Qwen25(ChatFormat):
                     segs += _turn(m.role, content_of(m), i)
             elif m.role == "assistant":
                 body = ("\n" + m.content if m.content else "") + "".join(
-                    "\n" + _json_call_text(c) for c in m.tool_calls
+                    "\n" + _json_call_text(c, verbatim=False) for c in m.tool_calls
                 )
                 segs += _assistant(body[1:] + IM_END, i)
             elif m.role == "tool":
@@ -165,18 +180,17 @@ class Qwen3(ChatFormat):
         "enable_thinking": "True (default) or False: False pre-fills an empty think block."
     }
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
+    def tools_declaration(self, tools, date, options):
+        return _qwen_tools_text(tools)
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         segs: list[Segment] = []
         has_system = bool(messages) and messages[0].role == "system"
-        if tools:
+        if start > 0:
+            pass  # the preamble belongs to the earlier turns
+        elif tools:
             text = f"{IM_START}system\n" + (content_of(messages[0]) + "\n\n" if has_system else "")
-            text += _QWEN_TOOLS_HEAD + "".join("\n" + tojson(t) for t in tools)
-            text += (
-                "\n</tools>\n\nFor each function call, return a json object with function name and "
-                "arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n"
-                '{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>'
-                f"{IM_END}\n"
-            )
+            text += _qwen_tools_text(tools) + f"{IM_END}\n"
             segs.append(Segment(text, "text", 0 if has_system else -1))
         elif has_system:
             segs.append(
@@ -192,7 +206,8 @@ class Qwen3(ChatFormat):
                 break
         if options.get("reasoning") == "keep":
             last_query = -1
-        for i, m in enumerate(messages):
+        for i in range(start, len(messages)):
+            m = messages[i]
             if m.role == "user" or (m.role == "system" and i > 0):
                 segs += _turn(m.role, content_of(m), i)
             elif m.role == "assistant":
@@ -310,26 +325,43 @@ class Hermes3(ChatFormat):
         )
         return text
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
-        segs = [Segment(self.bos_token, "text", -1)]
+    handles_tools_option = True  # the tool-use template is chosen by the tools, wherever they go
+
+    def tools_declaration(self, tools, date, options):
+        text = self._tools_system(tools)
+        return text[len(f"{IM_START}system\n") : -len(f"{IM_END}\n")]
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
+        segs = [Segment(self.bos_token, "text", -1)] if start == 0 else []
+        if tools and options.get("tools", "native") == "user":
+            # the declaration opens the first user turn; the tool-use template renders the rest
+            first = next((i for i, m in enumerate(messages) if m.role == "user"), None)
+            if first is not None:
+                decl = self.tools_declaration(tools, date, options)
+                m = messages[first]
+                messages = [
+                    *messages[:first],
+                    m.model_copy(update={"content": f"{decl}\n\n{content_of(m)}"}),
+                    *messages[first + 1 :],
+                ]
         if not tools:  # the default (non tool-use) template
-            for i, m in enumerate(messages):
+            for i in range(start, len(messages)):
+                m = messages[i]
                 if m.role == "assistant":
                     segs += _assistant(content_of(m) + IM_END, i)
                 else:
                     segs += _turn(m.role, content_of(m), i)
         else:
-            segs.append(Segment(self._tools_system(tools), "text", -1))
-            for i, m in enumerate(messages):
+            if start == 0 and options.get("tools", "native") != "user":
+                segs.append(Segment(self._tools_system(tools), "text", -1))
+            for i in range(start, len(messages)):
+                m = messages[i]
                 if m.role in ("user", "system"):
                     segs += _turn(m.role, content_of(m), i)
                 elif m.role == "assistant" and not m.tool_calls:
                     segs += _assistant(content_of(m) + IM_END, i)
                 elif m.role == "assistant":
-                    body = "\n".join(
-                        f'<tool_call>\n{{"name": "{c.name}", "arguments": {tojson(c.arguments)}}}\n</tool_call>'
-                        for c in m.tool_calls
-                    )
+                    body = "\n".join(_json_call_text(c) for c in m.tool_calls)
                     segs += _assistant(body + IM_END, i)
                 elif m.role == "tool":
                     last = i == len(messages) - 1
@@ -419,22 +451,27 @@ class Qwen3Coder(ChatFormat):
         )
         return text
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
+    def tools_declaration(self, tools, date, options):
+        return self._tools_text(tools).lstrip("\n")
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         segs: list[Segment] = []
         has_system = bool(messages) and messages[0].role == "system"
         loop = messages[1:] if has_system else messages
         offset = 1 if has_system else 0
-        head = ""
-        if has_system:
-            head = f"{IM_START}system\n{content_of(messages[0])}"
-        elif tools:
-            head = f"{IM_START}system\n{self.default_system}"
-        if tools:
-            head += self._tools_text(tools)
-        if has_system or tools:
-            head += f"{IM_END}\n"
-        segs.append(Segment(head, "text", 0 if has_system else -1))
-        for j, m in enumerate(loop):
+        if start == 0:
+            head = ""
+            if has_system:
+                head = f"{IM_START}system\n{content_of(messages[0])}"
+            elif tools:
+                head = f"{IM_START}system\n{self.default_system}"
+            if tools:
+                head += self._tools_text(tools)
+            if has_system or tools:
+                head += f"{IM_END}\n"
+            segs.append(Segment(head, "text", 0 if has_system else -1))
+        for j in range(max(start - offset, 0), len(loop)):
+            m = loop[j]
             i = j + offset
             if m.role == "assistant" and m.tool_calls:
                 body = ""

@@ -8,11 +8,11 @@ from typing import ClassVar
 from agentgym.chat.base import (
     ChatFormat,
     Segment,
+    args_verbatim,
     content_of,
     loads_json,
     make_call,
     split_think,
-    tojson,
 )
 from agentgym.errors import ParseError
 from agentgym.types import Message
@@ -53,12 +53,18 @@ class DeepSeekV31(ChatFormat):
         "thinking": "False (default) or True: the generation prompt opens <think>."
     }
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         thinking = bool(options.get("thinking", False))
-        system = "\n\n".join(content_of(m) for m in messages if m.role == "system")
-        segs = [Segment(BOS + system, "text", -1)]
+        segs = []
+        if start == 0:
+            system = "\n\n".join(content_of(m) for m in messages if m.role == "system")
+            segs.append(Segment(BOS + system, "text", -1))
         last_user = is_tool = False
         for i, m in enumerate(messages):
+            if i < start:  # earlier turns: only the state the template carries along
+                if m.role in ("user", "assistant", "tool"):
+                    last_user, is_tool = m.role == "user", m.role == "tool"
+                continue
             if m.role == "user":
                 is_tool, last_user = False, True
                 segs.append(Segment(USER + content_of(m), "text", i))
@@ -67,7 +73,7 @@ class DeepSeekV31(ChatFormat):
                 last_user = is_tool = False
                 body = content_of(m) + CALLS_B
                 body += "".join(
-                    f"{CALL_B}{c.name}{SEP}{tojson(c.arguments)}{CALL_E}" for c in m.tool_calls
+                    f"{CALL_B}{c.name}{SEP}{args_verbatim(c)}{CALL_E}" for c in m.tool_calls
                 )
                 segs += [Segment(head, "header", i), Segment(body + CALLS_E + EOS, "body", i)]
             elif m.role == "assistant":

@@ -52,28 +52,34 @@ class GLM46(ChatFormat):
         "enable_thinking": "True (default) or False: appends /nothink and an empty think block."
     }
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
+    def tools_declaration(self, tools, date, options):
+        return (
+            "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+            "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
+            + "".join(tojson(t) + "\n" for t in tools)
+            + "</tools>\n\nFor each function call, output the function name and arguments within the "
+            "following XML format:\n<tool_call>{function-name}\n<arg_key>{arg-key-1}</arg_key>\n"
+            "<arg_value>{arg-value-1}</arg_value>\n<arg_key>{arg-key-2}</arg_key>\n<arg_value>"
+            "{arg-value-2}</arg_value>\n...\n</tool_call>"
+        )
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         no_think = options.get("enable_thinking", True) is False
-        head = "[gMASK]<sop>"
-        if tools:
-            head += (
-                "<|system|>\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
-                "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
-            )
-            head += "".join(tojson(t) + "\n" for t in tools)
-            head += (
-                "</tools>\n\nFor each function call, output the function name and arguments within the following "
-                "XML format:\n<tool_call>{function-name}\n<arg_key>{arg-key-1}</arg_key>\n<arg_value>{arg-value-1}"
-                "</arg_value>\n<arg_key>{arg-key-2}</arg_key>\n<arg_value>{arg-value-2}</arg_value>\n...\n</tool_call>"
-            )
-        segs = [Segment(head, "text", -1)]
+        segs = []
+        if start == 0:
+            head = "[gMASK]<sop>"
+            if tools:
+                head += "<|system|>\n" + self.tools_declaration(tools, date, options)
+            segs.append(Segment(head, "text", -1))
         last_user = -1
-        for i, m in enumerate(messages):
-            if m.role == "user":
+        for i in range(len(messages) - 1, -1, -1):
+            if messages[i].role == "user":
                 last_user = i
+                break
         if options.get("reasoning") == "keep":
             last_user = -1
-        for i, m in enumerate(messages):
+        for i in range(start, len(messages)):
+            m = messages[i]
             if m.role == "user":
                 c = content_of(m)
                 suffix = "/nothink" if no_think and not c.endswith("/nothink") else ""

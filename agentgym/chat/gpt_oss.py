@@ -6,7 +6,15 @@ import datetime as dt
 import re
 from typing import Any, ClassVar
 
-from agentgym.chat.base import ChatFormat, Segment, content_of, loads_json, make_call, tojson
+from agentgym.chat.base import (
+    ChatFormat,
+    Segment,
+    args_value,
+    content_of,
+    loads_json,
+    make_call,
+    tojson,
+)
 from agentgym.errors import ChatFormatError, ParseError
 from agentgym.types import Message
 
@@ -109,31 +117,25 @@ class GptOss(ChatFormat):
         "model_identity": "the first line of the system message.",
     }
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
-        identity = options.get(
-            "model_identity", "You are ChatGPT, a large language model trained by OpenAI."
-        )
-        system = (
-            f"{S}system{M}{identity}\nKnowledge cutoff: 2024-06\n"
-            f"Current date: {(date or dt.date.today()).strftime('%Y-%m-%d')}\n\n"
-            f"Reasoning: {options.get('reasoning_effort', 'medium')}\n\n"
-            "# Valid channels: analysis, commentary, final. Channel must be included for every message."
-        )
-        if tools:
-            system += "\nCalls to these tools must go to the commentary channel: 'functions'."
-        segs = [Segment(system + E, "text", -1)]
-        loop, offset, developer = messages, 0, ""
+    def tools_declaration(self, tools, date, options):
+        return "# Tools\n\n" + _namespace(tools)
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
+        loop, offset = messages, 0
         if messages and messages[0].role == "system":
-            developer, loop, offset = content_of(messages[0]), messages[1:], 1
-        if developer or tools:
-            text = f"{S}developer{M}"
-            if developer:
-                text += "# Instructions\n\n" + developer + "\n\n"
-            if tools:
-                text += "# Tools\n\n" + _namespace(tools)
-            segs.append(Segment(text + E, "text", 0 if offset else -1))
+            loop, offset = messages[1:], 1
+        segs = [] if start > 0 else self._preamble(messages, tools, date, options)
         last_call: str | None = None
-        for j, m in enumerate(loop):
+        begin = max(start - offset, 0)
+        for j in range(begin):  # earlier turns: only the state the template carries along
+            m = loop[j]
+            if m.role == "assistant":
+                if m.tool_calls:
+                    last_call = m.tool_calls[0].name
+                elif not (j == len(loop) - 1 and not add_generation_prompt):
+                    last_call = None
+        for j in range(begin, len(loop)):
+            m = loop[j]
             i = j + offset
             if m.role == "assistant":
                 content, thinking = content_of(m), m.reasoning
@@ -158,7 +160,7 @@ class GptOss(ChatFormat):
                         body += f"{S}assistant{C}analysis{M}{content}{E}"
                     elif thinking and not future_final:
                         body += f"{S}assistant{C}analysis{M}{thinking}{E}"
-                    body += f"{S}assistant to=functions.{call.name}{C}commentary json{M}{tojson(call.arguments)}{CALL}"
+                    body += f"{S}assistant to=functions.{call.name}{C}commentary json{M}{tojson(args_value(call))}{CALL}"
                     last_call = call.name
                 elif j == len(loop) - 1 and not add_generation_prompt:
                     body = (
@@ -184,6 +186,30 @@ class GptOss(ChatFormat):
                 segs.append(Segment(f"{S}user{M}{content_of(m)}{E}", "text", i))
         if add_generation_prompt:
             segs.append(Segment(f"{S}assistant", "gen", len(messages)))
+        return segs
+
+    def _preamble(self, messages, tools, date, options) -> list[Segment]:
+        identity = options.get(
+            "model_identity", "You are ChatGPT, a large language model trained by OpenAI."
+        )
+        system = (
+            f"{S}system{M}{identity}\nKnowledge cutoff: 2024-06\n"
+            f"Current date: {(date or dt.date.today()).strftime('%Y-%m-%d')}\n\n"
+            f"Reasoning: {options.get('reasoning_effort', 'medium')}\n\n"
+            "# Valid channels: analysis, commentary, final. Channel must be included for every message."
+        )
+        if tools:
+            system += "\nCalls to these tools must go to the commentary channel: 'functions'."
+        segs = [Segment(system + E, "text", -1)]
+        has_system = bool(messages) and messages[0].role == "system"
+        developer = content_of(messages[0]) if has_system else ""
+        if developer or tools:
+            text = f"{S}developer{M}"
+            if developer:
+                text += "# Instructions\n\n" + developer + "\n\n"
+            if tools:
+                text += "# Tools\n\n" + _namespace(tools)
+            segs.append(Segment(text + E, "text", 0 if has_system else -1))
         return segs
 
     def _parse(self, completion, tools):

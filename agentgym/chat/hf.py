@@ -35,7 +35,7 @@ class HFChatFormat(ChatFormat):
         self.stop_strings = tuple(t for t in (self.eos_token,) if t)
         self.special_tokens = tuple(tokenizer.all_special_tokens)
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         dicts = [m.to_openai() for m in messages]
         for d in dicts:
             for tc in d.get("tool_calls", []):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-from agentgym.chat.base import ChatFormat, Segment, content_of, loads_json, make_call, tojson
+from agentgym.chat.base import (
+    ChatFormat,
+    Segment,
+    args_verbatim,
+    content_of,
+    loads_json,
+    make_call,
+    tojson,
+)
 from agentgym.errors import ParseError
 from agentgym.types import Message
 
@@ -35,15 +43,16 @@ class KimiK2(ChatFormat):
         CALL_E,
     )
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         segs = []
-        if tools:
+        if tools and start == 0:
             segs.append(
                 Segment(
                     f"<|im_system|>tool_declare<|im_middle|>{tojson(tools)}<|im_end|>", "text", -1
                 )
             )
-        for i, m in enumerate(messages):
+        for i in range(start, len(messages)):
+            m = messages[i]
             if i == 0 and m.role != "system":
                 segs.append(
                     Segment(
@@ -58,7 +67,7 @@ class KimiK2(ChatFormat):
                 if m.tool_calls:
                     body += SEC_B
                     for c in m.tool_calls:
-                        body += f"{CALL_B}{c.id}{ARG_B}{tojson(c.arguments)}{CALL_E}"
+                        body += f"{CALL_B}{c.id}{ARG_B}{args_verbatim(c)}{CALL_E}"
                     body += SEC_E
                 segs += [
                     Segment(f"<|im_assistant|>{role}<|im_middle|>", "header", i),

@@ -6,7 +6,15 @@ import datetime as dt
 import json
 from typing import ClassVar
 
-from agentgym.chat.base import ChatFormat, Segment, content_of, loads_json, make_call, tojson
+from agentgym.chat.base import (
+    ChatFormat,
+    Segment,
+    args_value,
+    content_of,
+    loads_json,
+    make_call,
+    tojson,
+)
 from agentgym.errors import ChatFormatError, ParseError
 from agentgym.types import Message
 
@@ -32,13 +40,32 @@ class Llama31(ChatFormat):
         "False: in the system turn.",
     }
     fixed_default_date = True  # 3.1 prints "26 Jul 2024" unless a date is given
+    handles_tools_option = True  # tools='user' is the template's own tools_in_user_message
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
+        in_user = options.get("tools_in_user_message", True)
+        if options.get("tools", "native") == "user":
+            in_user = True
+        offset = 1 if messages and messages[0].role == "system" else 0
+        if in_user and tools is not None and len(messages) <= offset:
+            raise ChatFormatError(
+                "Cannot put tools in the first user message when there's no first user message! "
+                "Add a user message or pass tools_in_user_message=False."
+            )
+        first = offset + (1 if in_user and tools is not None else 0)
+        if start > 0:  # the preamble (and the first user turn) belong to the earlier turns
+            segs = self._turns(messages, max(start, first))
+        else:
+            segs = self._preamble(messages, tools, date, in_user) + self._turns(messages, first)
+        if add_generation_prompt:
+            segs.append(Segment(_header("assistant"), "gen", len(messages)))
+        return segs
+
+    def _preamble(self, messages, tools, date, in_user) -> list[Segment]:
         if date is None and self.fixed_default_date:
             date_string = "26 Jul 2024"
         else:
             date_string = (date or dt.date.today()).strftime("%d %b %Y")
-        in_user = options.get("tools_in_user_message", True)
         segs = [Segment(BOT, "text", -1)]
         offset = 0
         system_message = ""
@@ -64,11 +91,6 @@ class Llama31(ChatFormat):
         text += system_message + EOT
         segs.append(Segment(text, "text", 0 if offset else -1))
         if in_user and tools is not None:
-            if len(messages) <= offset:
-                raise ChatFormatError(
-                    "Cannot put tools in the first user message when there's no first user message! "
-                    "Add a user message or pass tools_in_user_message=False."
-                )
             first = content_of(messages[offset]).strip()
             segs.append(
                 Segment(
@@ -83,8 +105,11 @@ class Llama31(ChatFormat):
                     offset,
                 )
             )
-            offset += 1
-        for i in range(offset, len(messages)):
+        return segs
+
+    def _turns(self, messages, begin: int) -> list[Segment]:
+        segs: list[Segment] = []
+        for i in range(begin, len(messages)):
             m = messages[i]
             if m.role == "tool":
                 segs.append(Segment(_header("ipython") + tojson(content_of(m)) + EOT, "text", i))
@@ -95,7 +120,7 @@ class Llama31(ChatFormat):
                         f"{len(m.tool_calls)}); split parallel calls into separate turns."
                     )
                 call = m.tool_calls[0]
-                body = f'{{"name": "{call.name}", "parameters": {tojson(call.arguments)}}}'
+                body = f'{{"name": "{call.name}", "parameters": {tojson(args_value(call))}}}'
                 segs += [Segment(_header("assistant"), "header", i), Segment(body + EOT, "body", i)]
             elif m.role == "assistant":
                 segs += [
@@ -104,8 +129,6 @@ class Llama31(ChatFormat):
                 ]
             else:
                 segs.append(Segment(_header(m.role) + content_of(m).strip() + EOT, "text", i))
-        if add_generation_prompt:
-            segs.append(Segment(_header("assistant"), "gen", len(messages)))
         return segs
 
     def _parse(self, completion, tools):

@@ -32,39 +32,49 @@ class MiniMaxM2(ChatFormat):
     stop_strings = (EOT,)
     special_tokens = ("]~!b[", "]~b]", EOT, "<think>", "</think>", BEGIN, END)
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
+    def tools_declaration(self, tools, date, options):
+        return (
+            "# Tools\nYou may call one or more tools to assist with the user query.\n"
+            "Here are the tools available in JSONSchema format:\n\n<tools>\n"
+            + "".join(f"<tool>{tojson(t['function'])}</tool>\n" for t in tools)
+            + "</tools>\n\nWhen making tool calls, use XML format to invoke tools and pass "
+            f'parameters:\n\n{BEGIN}\n<invoke name="tool-name-1">\n<parameter name="param-key-1">'
+            'param-value-1</parameter>\n<parameter name="param-key-2">param-value-2</parameter>\n'
+            "...\n</invoke>\n" + END
+        )
+
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         system = None
         conv = messages
         offset = 0
         if messages and messages[0].role == "system":
             system, conv, offset = messages[0], messages[1:], 1
         last_user = -1
-        for j, m in enumerate(conv):
-            if m.role == "user":
+        for j in range(len(conv) - 1, -1, -1):
+            if conv[j].role == "user":
                 last_user = j
+                break
         if options.get("reasoning") == "keep":
             last_user = -1
-        head = "]~!b[]~b]system\n"
-        head += (
-            content_of(system)
-            if system is not None and system.content
-            else "You are a helpful assistant."
-        )
-        if tools:
+        segs = []
+        if start == 0:
+            head = "]~!b[]~b]system\n"
             head += (
-                "\n\n# Tools\nYou may call one or more tools to assist with the user query.\n"
-                "Here are the tools available in JSONSchema format:\n\n<tools>\n"
+                content_of(system)
+                if system is not None and system.content
+                else "You are a helpful assistant."
             )
-            head += "".join(f"<tool>{tojson(t['function'])}</tool>\n" for t in tools)
-            head += (
-                "</tools>\n\nWhen making tool calls, use XML format to invoke tools and pass parameters:\n"
-                f'\n{BEGIN}\n<invoke name="tool-name-1">\n<parameter name="param-key-1">param-value-1</parameter>\n'
-                '<parameter name="param-key-2">param-value-2</parameter>\n...\n</invoke>\n' + END
-            )
-        head += EOT + "\n"
-        segs = [Segment(head, "text", 0 if system is not None else -1)]
+            if tools:
+                head += "\n\n" + self.tools_declaration(tools, date, options)
+            head += EOT + "\n"
+            segs.append(Segment(head, "text", 0 if system is not None else -1))
         last_call: str | None = None
-        for j, m in enumerate(conv):
+        begin = max(start - offset, 0)
+        for m in conv[:begin]:  # earlier turns: only the state the template carries along
+            if m.role == "assistant":
+                last_call = m.tool_calls[-1].name if m.tool_calls else None
+        for j in range(begin, len(conv)):
+            m = conv[j]
             i = j + offset
             if m.role == "assistant":
                 content = content_of(m)

@@ -7,6 +7,7 @@ import re
 from agentgym.chat.base import (
     ChatFormat,
     Segment,
+    args_value,
     content_of,
     loads_json,
     make_call,
@@ -47,13 +48,13 @@ class MistralNemo(ChatFormat):
             )
         return call_id
 
-    def _segments(self, messages, tools, add_generation_prompt, date, options):
+    def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         system = None
         loop = messages
         offset = 0
         if messages and messages[0].role == "system":
             system, loop, offset = content_of(messages[0]), messages[1:], 1
-        users = [m for m in loop if m.role == "user"]
+        last_user = max((j for j, m in enumerate(loop) if m.role == "user"), default=-1)
         n = 0
         for m in loop:
             if not (m.role == "tool" or m.tool_calls):
@@ -63,12 +64,13 @@ class MistralNemo(ChatFormat):
                         "user/assistant/user/assistant/... (Mistral's template rejects this conversation)"
                     )
                 n += 1
-        segs = [Segment(self.bos_token, "text", -1)]
-        for j, m in enumerate(loop):
+        segs = [Segment(self.bos_token, "text", -1)] if start == 0 else []
+        for j in range(max(start - offset, 0), len(loop)):
+            m = loop[j]
             i = j + offset
             if m.role == "user":
                 text = ""
-                if tools is not None and m == users[-1]:
+                if tools is not None and (j == last_user or m == loop[last_user]):
                     parts = []
                     for t in tools:
                         fn = t["function"]
@@ -92,7 +94,7 @@ class MistralNemo(ChatFormat):
             elif m.tool_calls:
                 calls = []
                 for c in m.tool_calls:
-                    fn = tojson({"name": c.name, "arguments": c.arguments})
+                    fn = tojson({"name": c.name, "arguments": args_value(c)})
                     calls.append(fn[:-1] + f', "id": "{self._check_id(c.id)}"}}')
                 segs.append(
                     Segment("[TOOL_CALLS][" + ", ".join(calls) + "]" + self.eos_token, "body", i)

@@ -4,7 +4,9 @@
 tokens are whole segments' boundaries in every family, so this matches encoding the joined
 text whenever the tokenizer does not merge across a boundary). ``Tokenized.append`` adds new
 turns without touching earlier ids: ids the policy generated are kept verbatim and only the
-new non-assistant turns are rendered and encoded.
+new non-assistant turns are rendered and encoded. Appends render only the new turns (the
+family templates skip the text of earlier turns and a :class:`RenderCache` keeps the
+options-applied history), so a turn costs the same at turn 200 as at turn 2.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentgym.chat.base import ChatFormat, Segment, normalize_messages, normalize_tools
+from agentgym.chat.base import (
+    ChatFormat,
+    RenderCache,
+    Segment,
+    normalize_messages,
+    normalize_tools,
+)
 from agentgym.errors import ChatFormatError
 from agentgym.types import Message, ToolSpec
 
@@ -39,6 +47,7 @@ class Tokenized:
     options: dict[str, Any] = field(default_factory=dict)
     prompt_open: bool = False  # ids end with a generation prompt awaiting the assistant turn
     open_prompt: str = ""  # that generation prompt's text
+    cache: RenderCache = field(default_factory=RenderCache, repr=False, compare=False)
 
     def _extend(self, segs: Sequence[Segment]) -> None:
         for seg in segs:
@@ -71,9 +80,11 @@ class Tokenized:
                 "the ids end with a generation prompt; append the assistant turn first"
             )
         full = [*history, *new]
-        # One render of the whole conversation in context; only the new turns' segments are used.
-        segs = self.fmt.render_segments(full, self.tools, add_generation_prompt, **self.options)
         k = len(history)
+        # Only the new turns' segments, rendered in the context of the whole conversation.
+        segs = self.fmt.render_segments(
+            full, self.tools, add_generation_prompt, start=k, cache=self.cache, **self.options
+        )
         if has_turn:
             turn = "".join(s.text for s in segs if s.index == k and s.part in ("header", "body"))
             prompt = self.open_prompt if self.prompt_open else ""
@@ -120,7 +131,7 @@ def tokenize(
     msgs = normalize_messages(messages)
     tool_dicts = normalize_tools(tools)
     out = Tokenized(fmt, tokenizer, msgs, tool_dicts, options=dict(options))
-    segs = fmt.render_segments(msgs, tool_dicts, add_generation_prompt, **options)
+    segs = fmt.render_segments(msgs, tool_dicts, add_generation_prompt, cache=out.cache, **options)
     out._extend(segs)
     out.open_prompt = "".join(s.text for s in segs if s.part == "gen")
     out.prompt_open = bool(out.open_prompt)
