@@ -29,14 +29,14 @@ COMMON_OPTIONS: dict[str, str] = {
     "system": "'native' (default), 'fold' (the system prompt is prepended to the first user "
     "turn, separated by a blank line, and no system message is rendered) or 'tagged' (the same, "
     "inside <system>...</system> tags).",
-    "tools": "'native' (default: where the family declares tools) or 'user' (the family's tool "
+    "tools_placement": "'native' (default: where the family declares tools) or 'user' (the family's tool "
     "definitions open the first user message instead).",
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "reasoning": ("template", "keep", "drop"),
     "tool_results": ("native", "merged", "user"),
     "system": ("native", "fold", "tagged"),
-    "tools": ("native", "user"),
+    "tools_placement": ("native", "user"),
 }
 
 
@@ -188,6 +188,9 @@ class ChatFormat:
     # True when ``_segments`` places tools itself for ``tools='user'`` (else the base folds
     # ``tools_declaration`` into the first user turn and gives the family no tools).
     handles_tools_option: ClassVar[bool] = False
+    # True when the family still needs ``tools`` for ``tools_placement='user'`` (it then
+    # leaves out its own declaration; the base folds ``tools_declaration`` into the user turn).
+    keeps_tools_when_moved: ClassVar[bool] = False
 
     @property
     def options(self) -> dict[str, str]:
@@ -237,7 +240,9 @@ class ChatFormat:
                 cache.tools_in, cache.tools_out = tools, tool_dicts
         view, origin = self._view(msgs, tool_dicts, date, options, cache)
         family_tools = tool_dicts
-        if options.get("tools", "native") == "user" and not self.handles_tools_option:
+        if options.get("tools_placement", "native") == "user" and not (
+            self.handles_tools_option or self.keeps_tools_when_moved
+        ):
             family_tools = None  # the declaration is in the first user message now
         view_start = bisect.bisect_left(origin, start) if start > 0 else 0
         segs = self._segments(
@@ -278,7 +283,7 @@ class ChatFormat:
         cache: RenderCache | None,
     ) -> tuple[list[Message], list[int]]:
         """The messages the family template sees (options applied), reusing ``cache``."""
-        moved = options.get("tools", "native") == "user" and bool(tools)
+        moved = options.get("tools_placement", "native") == "user" and bool(tools)
         tools_text = (
             self.tools_declaration(tools or [], date, options)
             if moved and not self.handles_tools_option
@@ -408,7 +413,12 @@ def raw_arguments(call: ToolCall) -> str | None:
     it) keeps the original string so templates that treat strings differently match.
     """
     raw = getattr(call, "raw_arguments", None)
-    return raw if isinstance(raw, str) else None
+    if not isinstance(raw, str):
+        return None
+    try:  # a string left behind by an edit of ``arguments`` is stale: ignore it
+        return raw if json.loads(raw) == call.arguments else None
+    except json.JSONDecodeError:
+        return None
 
 
 def args_verbatim(call: ToolCall) -> str:

@@ -325,7 +325,7 @@ class Hermes3(ChatFormat):
         )
         return text
 
-    handles_tools_option = True  # the tool-use template is chosen by the tools, wherever they go
+    keeps_tools_when_moved = True  # the tool-use template is chosen by the tools
 
     def tools_declaration(self, tools, date, options):
         text = self._tools_system(tools)
@@ -333,17 +333,6 @@ class Hermes3(ChatFormat):
 
     def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         segs = [Segment(self.bos_token, "text", -1)] if start == 0 else []
-        if tools and options.get("tools", "native") == "user":
-            # the declaration opens the first user turn; the tool-use template renders the rest
-            first = next((i for i, m in enumerate(messages) if m.role == "user"), None)
-            if first is not None:
-                decl = self.tools_declaration(tools, date, options)
-                m = messages[first]
-                messages = [
-                    *messages[:first],
-                    m.model_copy(update={"content": f"{decl}\n\n{content_of(m)}"}),
-                    *messages[first + 1 :],
-                ]
         if not tools:  # the default (non tool-use) template
             for i in range(start, len(messages)):
                 m = messages[i]
@@ -352,7 +341,7 @@ class Hermes3(ChatFormat):
                 else:
                     segs += _turn(m.role, content_of(m), i)
         else:
-            if start == 0 and options.get("tools", "native") != "user":
+            if start == 0 and options.get("tools_placement", "native") != "user":
                 segs.append(Segment(self._tools_system(tools), "text", -1))
             for i in range(start, len(messages)):
                 m = messages[i]

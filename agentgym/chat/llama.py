@@ -44,7 +44,7 @@ class Llama31(ChatFormat):
 
     def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         in_user = options.get("tools_in_user_message", True)
-        if options.get("tools", "native") == "user":
+        if options.get("tools_placement", "native") == "user":
             in_user = True
         offset = 1 if messages and messages[0].role == "system" else 0
         if in_user and tools is not None and len(messages) <= offset:
@@ -53,8 +53,8 @@ class Llama31(ChatFormat):
                 "Add a user message or pass tools_in_user_message=False."
             )
         first = offset + (1 if in_user and tools is not None else 0)
-        if start > 0:  # the preamble (and the first user turn) belong to the earlier turns
-            segs = self._turns(messages, max(start, first))
+        if start >= max(first, 1):  # the preamble (with the first user turn) is all earlier
+            segs = self._turns(messages, start)
         else:
             segs = self._preamble(messages, tools, date, in_user) + self._turns(messages, first)
         if add_generation_prompt:
