@@ -62,6 +62,10 @@ class ToolCall(Record):
     id: str = Field(default_factory=_new_call_id)
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
+    # The JSON text exactly as received when arguments came as a string (OpenAI wire shape):
+    # chat templates treat string and dict arguments differently. Ignored once stale; not
+    # part of equality, nor of the record's JSON (to_openai() still emits the text).
+    raw_arguments: str | None = Field(default=None, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -71,8 +75,34 @@ class ToolCall(Record):
             out: dict[str, Any] = {"name": fn.get("name"), "arguments": fn.get("arguments", {})}
             if data.get("id") is not None:
                 out["id"] = data["id"]
-            return out
+            data = out
+        if isinstance(data, dict) and isinstance(data.get("arguments"), str):
+            raw = data["arguments"]
+            try:
+                parsed = json.loads(raw) if raw else {}
+            except json.JSONDecodeError:
+                return data  # the field validator reports it
+            if isinstance(parsed, dict):
+                data = {**data, "raw_arguments": data.get("raw_arguments") or raw}
         return data
+
+    def __eq__(self, other: object) -> bool:
+        # raw_arguments is how the arguments were spelled, not what they are.
+        if not isinstance(other, ToolCall):
+            return NotImplemented
+        return (self.id, self.name, self.arguments) == (other.id, other.name, other.arguments)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def arguments_json(self) -> str:
+        """The arguments as JSON text: the original text when still current, else a dump."""
+        if self.raw_arguments is not None:
+            try:
+                if json.loads(self.raw_arguments) == self.arguments:
+                    return self.raw_arguments
+            except json.JSONDecodeError:
+                pass
+        return json.dumps(self.arguments, ensure_ascii=False)
 
     @field_validator("arguments", mode="before")
     @classmethod
@@ -93,10 +123,7 @@ class ToolCall(Record):
         return {
             "id": self.id,
             "type": "function",
-            "function": {
-                "name": self.name,
-                "arguments": json.dumps(self.arguments, ensure_ascii=False),
-            },
+            "function": {"name": self.name, "arguments": self.arguments_json()},
         }
 
 

@@ -119,3 +119,14 @@ def test_records_round_trip_json() -> None:
     assert res.ok and ExecResult.model_validate_json(res.model_dump_json()) == res
     with pytest.raises(ValidationError):
         Trajectory.model_validate({"task_id": "t", "bogus": 1})
+
+
+def test_string_arguments_keep_their_spelling_for_templates() -> None:
+    wire = {"id": "c", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}
+    call = ToolCall.model_validate(wire)
+    assert call.arguments == {"a": 1} and call.raw_arguments == '{"a":1}'
+    assert call.to_openai()["function"]["arguments"] == '{"a":1}'  # spelling kept on the wire
+    assert call == ToolCall(id="c", name="f", arguments={"a": 1})  # same call
+    stale = call.model_copy(update={"arguments": {"a": 2}})
+    assert stale.arguments_json() == '{"a": 2}'  # a stale spelling is ignored
+    assert "raw_arguments" not in call.model_dump()

@@ -188,8 +188,22 @@ def test_every_family_renders_perturbed_rows(tmp_path: Path, family: str) -> Non
     for row in out:
         assert row.chat_format == family and row.text
         assert row.text == get_format(family).render(
-            row.messages, row.tools, **{k: v for k, v in _render_opts(row.chat_options).items()}
+            _dict_arguments(row.messages),
+            row.tools,
+            **{k: v for k, v in _render_opts(row.chat_options).items()},
         )
+
+
+def _dict_arguments(messages: list[dict]) -> list[Message]:
+    """Stored rows use the OpenAI wire shape (arguments as JSON strings); the rendered text
+    was made from dict arguments, as serving stacks (vLLM, SGLang) parse them before
+    templating. Drop the spelling so tojson templates see dicts, not strings."""
+    out = []
+    for m in messages:
+        msg = Message.model_validate(m)
+        calls = [c.model_copy(update={"raw_arguments": None}) for c in msg.tool_calls]
+        out.append(msg.model_copy(update={"tool_calls": calls}))
+    return out
 
 
 def _render_opts(opts: dict) -> dict:
