@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal, TypeVar, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -30,6 +30,28 @@ Severity = Literal["light", "medium", "heavy"]
 TARGETS: tuple[str, ...] = get_args(Target)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 SEMANTICS: tuple[str, ...] = get_args(Semantics)
+M = TypeVar("M", bound=BaseModel)
+
+
+_set = object.__setattr__
+
+
+def updated(model: M, update: dict[str, Any]) -> M:
+    """``model.model_copy(update=update)`` — same fields, same ``model_fields_set``, no
+    validation — without pydantic's generic copy machinery: it runs on every tool call."""
+    if model.__pydantic_private__ is not None or model.__pydantic_extra__ is not None:
+        return model.model_copy(update=update)
+    cls = type(model)
+    new = cls.__new__(cls)
+    values = model.__dict__.copy()
+    values.update(update)
+    _set(new, "__dict__", values)
+    _set(new, "__pydantic_extra__", None)
+    fields_set = set(model.__pydantic_fields_set__)
+    fields_set.update(update)
+    _set(new, "__pydantic_fields_set__", fields_set)
+    _set(new, "__pydantic_private__", None)
+    return new
 
 
 class PerturbRecord(BaseModel):
@@ -227,7 +249,7 @@ class ResponseTransform(Transform):
     lossless: ClassVar[bool] = True
 
     def apply(self, obj: ToolResponse, params: dict[str, Any]) -> ToolResponse:
-        return obj.model_copy(update={"text": self.apply_text(obj, params)})
+        return updated(obj, {"text": self.apply_text(obj, params)})
 
     def apply_text(self, obj: ToolResponse, params: dict[str, Any]) -> str:
         raise NotImplementedError
@@ -457,4 +479,5 @@ __all__ = [
     "derived_rng",
     "replay",
     "seed_param",
+    "updated",
 ]

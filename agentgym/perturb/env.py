@@ -33,6 +33,7 @@ from agentgym.types import Message, Observation, ToolCall, ToolSpec
 RecipeLike = Transform | Sequence[Transform] | str | Path | None
 
 _FORMATS: dict[str, Any] = {}
+_set = object.__setattr__
 
 
 def chat_format(name: str) -> Any:
@@ -99,8 +100,17 @@ class PerturbedTool(Tool):
         return self._spec
 
     def execute(self, sandbox: Any, arguments: dict[str, Any]) -> Observation:
-        # model_construct: the env already validated the call; this runs on every step.
-        call = ToolCall.model_construct(id="agent", name=self._spec.name, arguments=arguments)
+        # Built without validation (as model_construct would): the env already validated the
+        # call, and this runs on every step.
+        call = ToolCall.__new__(ToolCall)
+        _set(
+            call,
+            "__dict__",
+            {"id": "agent", "name": self.name, "arguments": arguments, "raw_arguments": None},
+        )
+        _set(call, "__pydantic_fields_set__", {"id", "name", "arguments"})
+        _set(call, "__pydantic_extra__", None)
+        _set(call, "__pydantic_private__", None)
         return self._layer.run_call(call, sandbox)
 
     def run(self, sandbox: Any, arguments: dict[str, Any]) -> Observation:  # pragma: no cover
@@ -192,19 +202,14 @@ class PerturbedEnv(gym.Wrapper):
     # -- per call ------------------------------------------------------------------------
     def run_call(self, call: ToolCall, sandbox: Any) -> Observation:
         """One call of a perturbed tool: intercept, map back, run on the layer below, perturb."""
-        ran: list[ToolCall] = []
-
-        def execute(real: ToolCall) -> Observation:
-            ran.append(real)
-            return execute_call(self._below, sandbox, real)
-
-        obs = self.ep.call(call, execute)
-        if ran:
-            real = ran[0]
-            obs.metadata = {
+        below = self._below
+        obs, real = self.ep.run(call, lambda real: execute_call(below, sandbox, real))
+        if real is not None:  # obs is a fresh copy: set its metadata without a second copy
+            obs.__dict__["metadata"] = {
                 **obs.metadata,
                 "real_call": {"name": real.name, "arguments": real.arguments},
             }
+            obs.__pydantic_fields_set__.add("metadata")
         else:
             kind = obs.metadata.get("perturbation", "tool_error")
             self._events.append({"episode": self.episode, "kind": kind, "tool": call.name})

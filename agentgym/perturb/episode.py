@@ -25,10 +25,11 @@ from agentgym.errors import ToolError, UnknownToolError
 from agentgym.perturb.base import (
     ChatOptions,
     PerturbContext,
+    ResponseTransform,
     ToolResponse,
-    ToolsTransform,
     Transform,
     replay,
+    updated,
 )
 from agentgym.perturb.registry import get_transform_class
 from agentgym.perturb.responses import ResponseTransientError
@@ -52,6 +53,22 @@ class EpisodePerturbation:
         self._calls = 0
         self._failures = 0
         self._failed: set[str] = set()
+        # The per-call path, resolved once: it runs on every env step.
+        self._tool_steps = self._steps.get("tools", [])
+        self._inverse_steps = list(reversed(self._tool_steps))
+        self._response_steps = self._steps.get("tool_response", [])
+        self._transient = [
+            (t, params)
+            for t, params in self._response_steps
+            if isinstance(t, ResponseTransientError)
+        ]
+        # Transforms that only rewrite the text go through ``apply_text`` on one private
+        # ToolResponse; any other ``apply`` is called as is.
+        self._text_steps = [
+            (t.apply_text if type(t).apply is ResponseTransform.apply else None, t, params)
+            for t, params in self._response_steps
+        ]
+        self._shown: tuple[list[ToolSpec], frozenset[str]] | None = None
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -136,11 +153,14 @@ class EpisodePerturbation:
     ) -> str:
         """A tool result as the agent sees it. ``call_index`` defaults to the last intercepted call."""
         index = self._calls - 1 if call_index is None else call_index
-        obj = ToolResponse(
-            text=text, tool_name=tool_name, call_index=max(index, 0), is_error=is_error
-        )
-        for t, params in self._steps.get("tool_response", []):
-            obj = t.apply(obj, params)
+        if not self._text_steps and type(text) is str:
+            return text
+        obj = response(text, tool_name, max(index, 0), is_error)
+        for apply_text, t, params in self._text_steps:
+            if apply_text is not None:
+                obj.__dict__["text"] = apply_text(obj, params)  # obj is ours: update in place
+            else:
+                obj = t.apply(obj, params)
         return obj.text
 
     def map_call(self, call: ToolCall) -> ToolCall:
@@ -174,17 +194,24 @@ class EpisodePerturbation:
             resolved = self._resolve(call)
         except ToolError:
             return None  # the env reports it through map_call
+        return self._intercept(call, resolved, index)
+
+    def _intercept(
+        self, call: ToolCall, resolved: ToolCall | str, index: int
+    ) -> Observation | None:
         if isinstance(resolved, str):
             text = self.tool_response(resolved, call.name, index, is_error=True)
             return Observation(
                 content=text, is_error=True, metadata={"perturbation": "distractor_tool"}
             )
+        if not self._failed and not self._transient:
+            return None
         key = json.dumps([resolved.name, resolved.arguments], sort_keys=True, default=str)
         if key in self._failed:
             self._failed.discard(key)
             return None
-        for t, params in self._steps.get("tool_response", []):
-            if isinstance(t, ResponseTransientError) and t.fails(index, params):
+        for t, params in self._transient:
+            if t.fails(index, params):
                 limit = params["max_failures"]
                 if limit and self._failures >= limit:
                     continue
@@ -199,17 +226,25 @@ class EpisodePerturbation:
 
     def call(self, call: ToolCall, execute: Callable[[ToolCall], Observation]) -> Observation:
         """The whole per-call protocol: intercept, map back, run, perturb the response."""
-        obs = self.intercept(call)
-        if obs is not None:
-            return obs
-        index = self._calls - 1
-        try:
-            real = self.map_call(call)
+        return self.run(call, execute)[0]
+
+    def run(
+        self, call: ToolCall, execute: Callable[[ToolCall], Observation]
+    ) -> tuple[Observation, ToolCall | None]:
+        """``call``, also returning the real call that ran (``None``: nothing ran)."""
+        index = self._calls
+        self._calls += 1
+        try:  # resolved once, for intercept and map_call alike
+            resolved = self._resolve(call)
         except ToolError as exc:
-            return Observation(content=str(exc), is_error=True)
-        result = execute(real)
-        text = self.tool_response(result.content, real.name, index, is_error=result.is_error)
-        return result.model_copy(update={"content": text})
+            return Observation(content=str(exc), is_error=True), None
+        obs = self._intercept(call, resolved, index)
+        if obs is not None:
+            return obs, None
+        assert not isinstance(resolved, str)  # distractors were answered by _intercept
+        result = execute(resolved)
+        text = self.tool_response(result.content, resolved.name, index, is_error=result.is_error)
+        return updated(result, {"content": text}), resolved
 
     # -- keeping prompts consistent with renamed tools ---------------------------------
     def _renames(self, tool: ToolSpec) -> tuple[str, dict[str, str]] | None:
@@ -253,16 +288,19 @@ class EpisodePerturbation:
         ]
 
     def _resolve(self, call: ToolCall) -> ToolCall | str:
-        tool_steps = self._steps.get("tools", [])
-        if self._tools_cache is not None and tool_steps:
-            names = [t.name for t in self._tools_cache[1]]
-            if call.name not in names:
+        if not self._tool_steps:
+            return call
+        if self._tools_cache is not None:
+            shown = self._tools_cache[1]
+            if self._shown is None or self._shown[0] is not shown:
+                self._shown = (shown, frozenset(t.name for t in shown))
+            if call.name not in self._shown[1]:
+                names = [t.name for t in shown]
                 raise UnknownToolError(
                     f"unknown tool {call.name!r}; available tools: {', '.join(names)}"
                 )
         out: ToolCall | str = call
-        for t, params in reversed(tool_steps):
-            assert isinstance(t, ToolsTransform)
+        for t, params in self._inverse_steps:
             out = t.invert_call(out, params)
             if isinstance(out, str):
                 return out
@@ -279,5 +317,28 @@ class EpisodePerturbation:
     def to_json(self) -> list[dict[str, Any]]:
         return [r.model_dump(mode="json") for r in self.records]
 
+
+def response(text: str, tool_name: str, call_index: int, is_error: bool) -> ToolResponse:
+    """``ToolResponse(...)``; built without validation when every field has its exact type."""
+    if (
+        type(text) is str
+        and type(tool_name) is str
+        and type(call_index) is int
+        and type(is_error) is bool
+    ):
+        obj = ToolResponse.__new__(ToolResponse)
+        _set(
+            obj,
+            "__dict__",
+            {"text": text, "tool_name": tool_name, "call_index": call_index, "is_error": is_error},
+        )
+        _set(obj, "__pydantic_fields_set__", {"text", "tool_name", "call_index", "is_error"})
+        _set(obj, "__pydantic_extra__", None)
+        _set(obj, "__pydantic_private__", None)
+        return obj
+    return ToolResponse(text=text, tool_name=tool_name, call_index=call_index, is_error=is_error)
+
+
+_set = object.__setattr__
 
 __all__ = ["EpisodePerturbation", "replay"]

@@ -16,6 +16,7 @@ import yaml
 
 from agentgym.perturb.banks import bank
 from agentgym.perturb.base import ResponseTransform, ToolResponse, derived_rng, seed_param
+from agentgym.perturb.fastrng import derived_random
 from agentgym.perturb.registry import register
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -217,13 +218,13 @@ class ResponseReorderLines(ResponseTransform):
     def _perms(self, lines, obj, params):
         out = []
         for r, (a, b) in enumerate(_runs(lines, params["min_run"])):
-            rng = derived_rng(params["seed"], obj.call_index, r, b - a)
             n = b - a
             if params["mode"] == "swap":
                 perm = list(range(n))
-                i = int(rng.integers(n - 1))
+                i = int(derived_random(params["seed"], obj.call_index, r, n).integers(n - 1))
                 perm[i], perm[i + 1] = perm[i + 1], perm[i]
             else:
+                rng = derived_rng(params["seed"], obj.call_index, r, n)
                 perm = [int(x) for x in rng.permutation(n)]
             out.append((a, perm))
         return out
@@ -308,7 +309,7 @@ class ResponseNoiseLines(ResponseTransform):
         return {"seed": seed_param(rng), **self.knobs}
 
     def _plan(self, n_orig: int, obj, params) -> list[tuple[int, str]]:
-        rng = derived_rng(params["seed"], obj.call_index, n_orig)
+        rng = derived_random(params["seed"], obj.call_index, n_orig)
         noise = bank("responses")["noise_lines"]
         plan = []
         for k in range(params["count"]):
@@ -526,11 +527,11 @@ class ResponseTransientError(ResponseTransform):
 
     def fails(self, call_index: int, params: dict[str, Any]) -> bool:
         """Whether the call with this index fails on its first attempt."""
-        return bool(derived_rng(params["seed"], call_index).random() < params["rate"])
+        return bool(derived_random(params["seed"], call_index).random() < params["rate"])
 
     def notice(self, call_index: int, params: dict[str, Any]) -> str:
         items = bank("responses")["transient_errors"][params["tier"]]
-        return items[int(derived_rng(params["seed"], call_index, 1).integers(len(items)))]
+        return items[int(derived_random(params["seed"], call_index, 1).integers(len(items)))]
 
 
 # --- adversarial ----------------------------------------------------------------------------
@@ -546,10 +547,10 @@ class _Insert(ResponseTransform):
     def apply_text(self, obj, params):
         if (
             params["rate"] < 1.0
-            and derived_rng(params["seed"], obj.call_index).random() >= params["rate"]
+            and derived_random(params["seed"], obj.call_index).random() >= params["rate"]
         ):
             return obj.text
-        rng = derived_rng(params["seed"], obj.call_index, 1)
+        rng = derived_random(params["seed"], obj.call_index, 1)
         items = bank("responses")[self.bank_key]
         lines = obj.text.split("\n")
         for _ in range(params["count"]):

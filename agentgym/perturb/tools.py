@@ -13,7 +13,7 @@ import numpy as np
 
 from agentgym.errors import ToolArgumentError
 from agentgym.perturb.banks import bank
-from agentgym.perturb.base import PerturbContext, ToolsTransform, seed_param
+from agentgym.perturb.base import PerturbContext, ToolsTransform, seed_param, updated
 from agentgym.perturb.registry import register
 from agentgym.perturb.text import (
     CASE_STYLES,
@@ -99,12 +99,12 @@ class _RenameTools(ToolsTransform):
 
     def forward_call(self, call: ToolCall, params: dict[str, Any]) -> ToolCall:
         new = params["names"].get(call.name, call.name)
-        return call if new == call.name else call.model_copy(update={"name": new})
+        return call if new == call.name else updated(call, {"name": new})
 
     def invert_call(self, call: ToolCall, params: dict[str, Any]) -> ToolCall | str:
         for old, new in params["names"].items():
             if new == call.name:
-                return call if old == new else call.model_copy(update={"name": old})
+                return call if old == new else updated(call, {"name": old})
         return call
 
 
@@ -266,9 +266,7 @@ class _RenameArgs(ToolsTransform):
         m = params["args"].get(call.name)
         if not m:
             return call
-        return call.model_copy(
-            update={"arguments": {m.get(k, k): v for k, v in call.arguments.items()}}
-        )
+        return updated(call, {"arguments": {m.get(k, k): v for k, v in call.arguments.items()}})
 
     def invert_call(self, call, params):
         m = params["args"].get(call.name)
@@ -281,8 +279,8 @@ class _RenameArgs(ToolsTransform):
                 f"tool {call.name!r} has no argument {stale[0]!r}; "
                 f"its arguments are: {', '.join(inverse)}"
             )
-        return call.model_copy(
-            update={"arguments": {inverse.get(k, k): v for k, v in call.arguments.items()}}
+        return updated(
+            call, {"arguments": {inverse.get(k, k): v for k, v in call.arguments.items()}}
         )
 
 
@@ -747,14 +745,14 @@ class ToolSplit(ToolsTransform):
         value = args.pop(spec["property"], None)
         if value not in spec["names"]:
             return call
-        return call.model_copy(update={"name": spec["names"][value], "arguments": args})
+        return updated(call, {"name": spec["names"][value], "arguments": args})
 
     def invert_call(self, call, params):
         for old, spec in params["splits"].items():
             for value, new_name in spec["names"].items():
                 if new_name == call.name:
                     args = {**call.arguments, spec["property"]: value}
-                    return call.model_copy(update={"name": old, "arguments": args})
+                    return updated(call, {"name": old, "arguments": args})
         return call
 
 
@@ -837,7 +835,7 @@ class ToolMerge(ToolsTransform):
             return call
         ren = params["renamed"].get(call.name, {})
         args = {"operation": call.name, **{ren.get(k, k): v for k, v in call.arguments.items()}}
-        return call.model_copy(update={"name": params["name"], "arguments": args})
+        return updated(call, {"name": params["name"], "arguments": args})
 
     def invert_call(self, call, params):
         if not params["members"] or call.name != params["name"]:
@@ -849,8 +847,8 @@ class ToolMerge(ToolsTransform):
                 f"tool {call.name!r} needs `operation`, one of: {', '.join(params['members'])}"
             )
         inverse = {new: old for old, new in params["renamed"].get(op, {}).items()}
-        return call.model_copy(
-            update={"name": op, "arguments": {inverse.get(k, k): v for k, v in args.items()}}
+        return updated(
+            call, {"name": op, "arguments": {inverse.get(k, k): v for k, v in args.items()}}
         )
 
 

@@ -1,0 +1,160 @@
+"""The first draws of ``np.random.default_rng([seed, *keys])``, bit for bit, in pure Python.
+
+Response transforms draw a few numbers per tool call from a Generator seeded by
+``(params["seed"], call_index, ...)``. Building that Generator (``SeedSequence`` hashing,
+``PCG64`` seeding) costs about 20 µs, more than the rest of a perturbed call. The handful of
+draws the per-call path needs — ``random()`` and ``integers(high)`` — are reproduced here from
+numpy's published algorithms (``SeedSequence`` mixing, PCG64 XSL-RR, ``next_double``, Lemire's
+bounded integers on the 32-bit stream) in a few µs. ``tests/perturb/test_fastrng.py`` checks
+them against numpy over many seeds, keys and bounds; anything else (other methods, negative or
+non-int keys) goes through :func:`numpy.random.default_rng` as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_M32 = 0xFFFFFFFF
+_M64 = 0xFFFFFFFFFFFFFFFF
+_M128 = (1 << 128) - 1
+_PCG_MULT = (2549297995355413924 << 64) + 4865540595714422341
+
+# SeedSequence constants (numpy/random/bit_generator.pyx).
+_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
+_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_POOL = 4
+
+
+def _hash_consts(init: int, mult: int, n: int) -> list[tuple[int, int]]:
+    """(value xored in, value multiplied by) of the first ``n`` hashmix calls: the hash
+    constant evolves independently of the data, so these are fixed."""
+    out, h = [], init
+    for _ in range(n):
+        nxt = (h * mult) & _M32
+        out.append((h, nxt))
+        h = nxt
+    return out
+
+
+_HA = _hash_consts(_INIT_A, _MULT_A, 64)
+_HB = _hash_consts(_INIT_B, _MULT_B, 2 * _POOL)
+
+
+def _words(keys: tuple[int, ...]) -> list[int] | None:
+    """``SeedSequence``'s entropy words for non-negative Python ints; ``None`` otherwise."""
+    out: list[int] = []
+    for k in keys:
+        if type(k) is not int or k < 0:
+            return None
+        if k <= _M32:
+            out.append(k)
+            continue
+        while k:
+            out.append(k & _M32)
+            k >>= 32
+    return out
+
+
+def _pool(entropy: list[int]) -> list[int]:
+    """``SeedSequence.mix_entropy`` (no spawn key, pool size 4)."""
+    consts = iter(_HA) if len(entropy) <= 14 else _HA_more(len(entropy))
+
+    def hashmix(value: int) -> int:
+        x, m = next(consts)
+        v = ((value ^ x) * m) & _M32
+        return v ^ (v >> 16)
+
+    def mix(x: int, y: int) -> int:
+        r = (_MIX_L * x - _MIX_R * y) & _M32
+        return r ^ (r >> 16)
+
+    mixer = [hashmix(entropy[i] if i < len(entropy) else 0) for i in range(_POOL)]
+    for src in range(_POOL):
+        for dst in range(_POOL):
+            if src != dst:
+                mixer[dst] = mix(mixer[dst], hashmix(mixer[src]))
+    for src in range(_POOL, len(entropy)):
+        for dst in range(_POOL):
+            mixer[dst] = mix(mixer[dst], hashmix(entropy[src]))
+    return mixer
+
+
+def _HA_more(n: int):
+    return iter(_hash_consts(_INIT_A, _MULT_A, _POOL + 12 + (n - _POOL) * _POOL))
+
+
+class DerivedRandom:
+    """``np.random.default_rng([seed, *keys])`` for ``random()`` and ``integers(high)``.
+
+    Same values, same order, same stream consumption as the numpy Generator; other methods
+    are not provided (use :func:`agentgym.perturb.base.derived_rng`).
+    """
+
+    __slots__ = ("_has32", "_inc", "_state", "_u32")
+
+    def __init__(self, pool: list[int]) -> None:
+        w = []
+        for i, (x, m) in enumerate(_HB):
+            v = ((pool[i % _POOL] ^ x) * m) & _M32
+            w.append(v ^ (v >> 16))
+        s = (w[1] << 96) | (w[0] << 64) | (w[3] << 32) | w[2]
+        inc = (((w[5] << 96) | (w[4] << 64) | (w[7] << 32) | w[6]) << 1 | 1) & _M128
+        state = (inc + s) & _M128  # srandom: state=0, step, += initstate, step
+        self._state = (state * _PCG_MULT + inc) & _M128
+        self._inc = inc
+        self._has32 = False
+        self._u32 = 0
+
+    def _next64(self) -> int:
+        st = (self._state * _PCG_MULT + self._inc) & _M128
+        self._state = st
+        v = ((st >> 64) ^ st) & _M64
+        rot = st >> 122
+        return ((v >> rot) | (v << ((-rot) & 63))) & _M64
+
+    def _next32(self) -> int:
+        if self._has32:
+            self._has32 = False
+            return self._u32
+        n = self._next64()
+        self._has32 = True
+        self._u32 = n >> 32
+        return n & _M32
+
+    def random(self) -> float:
+        """``Generator.random()``: a float in [0, 1)."""
+        return (self._next64() >> 11) * (1.0 / 9007199254740992.0)
+
+    def integers(self, high: int) -> int:
+        """``int(Generator.integers(high))`` for ``1 <= high <= 2**32``."""
+        rng = high - 1
+        if rng <= 0:
+            if rng == 0:
+                return 0
+            raise ValueError("high <= 0")
+        if rng == _M32:
+            return self._next32()
+        if rng > _M32:
+            raise ValueError("DerivedRandom.integers supports high <= 2**32")
+        excl = rng + 1
+        m = self._next32() * excl
+        left = m & _M32
+        if left < excl:
+            threshold = (_M32 - rng) % excl
+            while left < threshold:
+                m = self._next32() * excl
+                left = m & _M32
+        return m >> 32
+
+
+def derived_random(seed: int, *keys: int) -> DerivedRandom | np.random.Generator:
+    """A cheap stand-in for ``np.random.default_rng([seed, *keys])`` when only
+    ``random()`` and ``integers(high <= 2**32)`` are drawn from it."""
+    words = _words((seed, *keys))
+    if words is None:  # let numpy raise (or handle) exactly as before
+        return np.random.default_rng([seed, *keys])
+    return DerivedRandom(_pool(words))
+
+
+__all__ = ["DerivedRandom", "derived_random"]
