@@ -41,11 +41,16 @@ class ModelConfig(_Section):
 
 
 class TokenizerConfig(_Section):
-    """`toy`: BPE trained on the bundled ToolCall corpus. `path`: a tokenizer.json file."""
+    """Which tokenizer the model uses.
 
-    kind: Literal["toy", "file"] = "toy"
+    ``auto``: ``toy`` for text envs, ``chat`` for chat-format envs. ``toy``: BPE trained on
+    the bundled ToolCall corpus. ``chat``: byte-level BPE on the same corpus with the env's
+    chat-format special tokens added. ``file``: a ``tokenizer.json`` (a real model's).
+    """
+
+    kind: Literal["auto", "toy", "chat", "file"] = "auto"
     path: str | None = None
-    vocab_size: int = 64
+    vocab_size: int | None = None  # None: 64 (toy), 512 (chat)
 
 
 class EnvConfig(_Section):
@@ -55,7 +60,9 @@ class EnvConfig(_Section):
     kwargs: dict[str, Any] = Field(default_factory=dict)
     tasks_per_step: int = 16  # distinct task seeds per step
     group_size: int = 8  # episodes per task (G)
-    max_turns: int = 1
+    max_turns: int = 1  # the trainer's turn bound (coding envs: also set kwargs.max_turns)
+    task_ids: list[str] = Field(default_factory=list)  # reset to these tasks (by seed) if set
+    env_workers: int = 1  # threads for env reset/step; sandboxed envs block on I/O
 
 
 class RolloutConfig(_Section):

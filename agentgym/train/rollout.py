@@ -9,6 +9,8 @@ or ``VLLMEngine`` (only with vLLM installed and a GPU).
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from agentgym.errors import ConfigError
+from agentgym.errors import AgentGymError, ConfigError
 from agentgym.train.toy_env import ToyChatFormat
 
 
@@ -59,6 +61,9 @@ class Episode:
     truncated: bool = False
     num_turns: int = 0
     completions: list[str] = field(default_factory=list)
+    task_id: str | None = None  # chat envs: the task the env reset to
+    grade_status: str | None = None  # coding envs: "pass" / "fail" / "error" once graded
+    parse_errors: int = 0  # turns the env could not parse
 
     @property
     def completion_tokens(self) -> int:
@@ -78,6 +83,8 @@ class RolloutRequest:
     max_total_tokens: int = 256
     temperature: float = 1.0
     sample_seed: int = 0
+    task_ids: tuple[str, ...] = ()  # reset(options={"task_id": task_ids[seed % len]}) when set
+    env_workers: int = 1  # threads for env reset/step (sandbox calls block)
 
 
 class RolloutEngine(Protocol):
@@ -129,7 +136,7 @@ class HFEngine:
         self,
         model: Any,
         *,
-        eos_id: int,
+        eos_id: int | Sequence[int],
         pad_id: int,
         batch_size: int = 256,
         dtype: torch.dtype | None = None,
@@ -144,7 +151,9 @@ class HFEngine:
             from agentgym.train.model import use_fp32_lm_head
 
             use_fp32_lm_head(self.model)
-        self.eos_id, self.pad_id, self.batch_size = eos_id, pad_id, batch_size
+        # Generation stops at any of these (a chat format's end-of-turn and stop tokens).
+        self.eos_ids = [eos_id] if isinstance(eos_id, int) else list(eos_id)
+        self.pad_id, self.batch_size = pad_id, batch_size
         self.ignore_eos = ignore_eos  # benchmarks: every sequence runs to max_new_tokens
 
     def load_weights(self, state_dict: dict[str, Tensor]) -> None:
@@ -196,7 +205,7 @@ class HFEngine:
             do_sample=False,
             num_beams=1,
             logits_processor=[recorder],
-            eos_token_id=self.eos_id,
+            eos_token_id=self.eos_ids,
             pad_token_id=self.pad_id,
             use_cache=True,
         )
@@ -207,16 +216,14 @@ class HFEngine:
             else torch.zeros(len(prompts), 0)
         )
         result = []
+        stops = set(self.eos_ids)
         for i in range(len(prompts)):
             row = new[i].tolist()
-            n = (
-                row.index(self.eos_id) + 1
-                if self.eos_id in row and not self.ignore_eos
-                else len(row)
-            )
-            result.append(
-                Generation(row[:n], logps[i, :n].tolist(), finished=self.eos_id in row[:n])
-            )
+            n = len(row)
+            if not self.ignore_eos:
+                n = next((j + 1 for j, t in enumerate(row) if t in stops), n)
+            finished = n > 0 and row[n - 1] in stops
+            result.append(Generation(row[:n], logps[i, :n].tolist(), finished=finished))
         return result
 
 
@@ -252,6 +259,110 @@ def _turn_seed(sample_seed: int, turn: int) -> int:
     return int(np.random.SeedSequence([sample_seed, turn]).generate_state(1)[0])
 
 
+# --- per-episode token bookkeeping: toy text envs and chat-format envs ----------------
+
+
+class _ToyTurns:
+    """Text envs (``agentgym/ToolCall-v0``): observations are strings in the toy format."""
+
+    def __init__(self, codec: Any, fmt: ToyChatFormat) -> None:
+        self.codec, self.fmt = codec, fmt
+
+    def start(self, obs: Any, info: dict[str, Any]) -> list[int]:
+        return encode_ids(self.codec, self.fmt.render_first_turn(obs))
+
+    def take(self, gen: Generation) -> tuple[list[int], list[int], list[float], str]:
+        return (
+            list(gen.token_ids),
+            [1] * len(gen.token_ids),
+            list(gen.logprobs),
+            self.codec.decode(gen.token_ids),
+        )
+
+    def observe(self, env: Any, obs: Any) -> list[int]:
+        return encode_ids(self.codec, self.fmt.render_tool_turn(obs))
+
+
+class _ChatTurns:
+    """Chat envs (``CodingEnv`` and anything with ``env.unwrapped.fmt``): token-in/token-out.
+
+    The prompt is ``agentgym.chat.tokenize``; after each turn the assistant's sampled ids
+    and the env's new messages go through ``Tokenized.append`` (ids kept verbatim, only the
+    new turns rendered and encoded), so history is never re-tokenized.
+    """
+
+    def __init__(self, codec: Any, fmt: Any) -> None:
+        from agentgym.train.tokenizer import chat_stop_ids
+
+        self.codec, self.fmt = codec, fmt
+        self.stop_ids = set(chat_stop_ids(fmt, codec))
+        # Tokens that close a turn the budget cut short (not sampled: loss mask 0).
+        self.close_ids = encode_ids(codec, fmt.end_of_turn) if fmt.end_of_turn else []
+        self.tok: Any = None
+        self.seen = 0  # messages rendered so far
+        self.pending: list[int] = []  # the last turn's ids, appended with its messages
+
+    def start(self, obs: list[dict[str, Any]], info: dict[str, Any]) -> list[int]:
+        from agentgym.chat import tokenize
+
+        self.tok = tokenize(
+            self.fmt, self.codec, obs, info.get("tools"), add_generation_prompt=True
+        )
+        self.seen = len(obs)
+        return list(self.tok.ids)
+
+    def take(self, gen: Generation) -> tuple[list[int], list[int], list[float], str]:
+        ids, logps = list(gen.token_ids), list(gen.logprobs)
+        text = self.codec.decode(ids, skip_special_tokens=False)
+        mask = [1] * len(ids)
+        if not self.fmt.end_of_turn and ids and ids[-1] in self.stop_ids:
+            # GLM-style: the stop token is the next turn's header, rendered with that turn.
+            ids, logps, mask = ids[:-1], logps[:-1], mask[:-1]
+        elif not gen.finished and self.close_ids:
+            # Cut by the token budget: close the turn as the template would, untrained.
+            ids += self.close_ids
+            logps += [0.0] * len(self.close_ids)
+            mask += [0] * len(self.close_ids)
+        self.pending = ids
+        return ids, mask, logps, text
+
+    def observe(self, env: Any, obs: list[dict[str, Any]]) -> list[int]:
+        assistant = self._assistant_message(env)
+        before = len(self.tok.ids) + len(self.pending)
+        self.tok.append([assistant, *obs], generated_ids=self.pending)
+        self.seen += 1 + len(obs)
+        return list(self.tok.ids[before:])
+
+    def _assistant_message(self, env: Any) -> Any:
+        """The assistant turn as the env recorded it (its parse, its call ids)."""
+        from agentgym.types import Message
+
+        messages = getattr(env.unwrapped, "messages", None)
+        if messages is not None and len(messages) > self.seen:
+            msg = messages[self.seen]
+            if getattr(msg, "role", None) == "assistant":
+                return msg
+        return Message(role="assistant", content=self.codec.decode(self.pending))
+
+
+def _turns_for(env: Any, codec: Any, toy_fmt: ToyChatFormat) -> _ToyTurns | _ChatTurns:
+    from agentgym.chat import ChatFormat
+
+    fmt = getattr(env.unwrapped, "fmt", None)
+    return _ChatTurns(codec, fmt) if isinstance(fmt, ChatFormat) else _ToyTurns(codec, toy_fmt)
+
+
+def _map(fn: Any, items: list[Any], workers: int) -> list[Any]:
+    """``[fn(x) for x in items]``, on ``workers`` threads when > 1 (env calls block on sandboxes)."""
+    if workers <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+_INFRA_EXCEPTIONS: tuple[type[BaseException], ...] = (AgentGymError, OSError)
+
+
 def collect_episodes(
     engine: RolloutEngine,
     codec: Any,
@@ -261,68 +372,91 @@ def collect_episodes(
     """Play ``group_size`` episodes of each seeded task, batching every turn across episodes.
 
     Token-in/token-out: generated ids are appended exactly as sampled; each new observation
-    is tokenized on its own and appended with loss mask 0. History is never re-tokenized.
+    is tokenized on its own (toy envs) or appended through the chat format's incremental
+    tokenization (chat envs) with loss mask 0. History is never re-tokenized.
+    Infrastructure faults (``info["error"]``, ``info["infrastructure_error"]``, sandbox
+    exceptions) end the episode with ``Episode.error`` set: the trainer masks it out.
     """
-    fmt = fmt or ToyChatFormat()
+    toy_fmt = fmt or ToyChatFormat()
     episodes: list[Episode] = []
     envs: list[gym.Env[Any, Any]] = []
     for group, seed in enumerate(request.seeds):
         for _ in range(request.group_size):
-            env = gym.make(request.env_id, **request.env_kwargs)
-            obs, _info = env.reset(seed=int(seed))
-            ids = encode_ids(codec, fmt.render_first_turn(obs))
-            episodes.append(
-                Episode(
-                    env_id=request.env_id,
-                    seed=int(seed),
-                    group=group,
-                    token_ids=ids,
-                    loss_mask=[0] * len(ids),
-                    rollout_logprobs=[0.0] * len(ids),
-                )
-            )
-            envs.append(env)
-    active = list(range(len(episodes)))
+            envs.append(gym.make(request.env_id, **request.env_kwargs))
+            episodes.append(Episode(env_id=request.env_id, seed=int(seed), group=group))
+    turns = [_turns_for(env, codec, toy_fmt) for env in envs]
+
+    def start(i: int) -> None:
+        ep = episodes[i]
+        options = (
+            {"task_id": request.task_ids[ep.seed % len(request.task_ids)]}
+            if request.task_ids
+            else None
+        )
+        try:
+            obs, info = envs[i].reset(seed=ep.seed, options=options)
+            ids = turns[i].start(obs, info)
+            ep.task_id = info.get("task_id")
+        except _INFRA_EXCEPTIONS as exc:
+            ep.error = f"reset failed: {type(exc).__name__}: {exc}"
+            ids = [getattr(engine, "pad_id", 0)]  # one token so the batch row is well-formed
+        ep.token_ids, ep.loss_mask, ep.rollout_logprobs = ids, [0] * len(ids), [0.0] * len(ids)
+
+    _map(start, list(range(len(episodes))), request.env_workers)
+    active = [i for i, ep in enumerate(episodes) if ep.error is None]
     for turn in range(request.max_turns):
-        budgets = [request.max_total_tokens - len(episodes[i].token_ids) for i in active]
-        active = [i for i, b in zip(active, budgets, strict=True) if b > 0]
+        budgets = {i: request.max_total_tokens - len(episodes[i].token_ids) for i in active}
+        for i in active:
+            episodes[i].truncated = budgets[i] <= 0  # no room left for another turn
+        active = [i for i in active if budgets[i] > 0]
         if not active:
             break
-        new_tokens = min(
-            request.max_new_tokens,
-            *[request.max_total_tokens - len(episodes[i].token_ids) for i in active],
-        )
         gens = engine.generate(
             [episodes[i].token_ids for i in active],
-            max_new_tokens=new_tokens,
+            max_new_tokens=min(request.max_new_tokens, max(budgets[i] for i in active)),
             temperature=request.temperature,
             seed=_turn_seed(request.sample_seed, turn),
         )
-        still: list[int] = []
-        for i, g in zip(active, gens, strict=True):
+
+        def play(job: tuple[int, Generation, int]) -> bool:
+            """Append the turn, step the env; True while the episode goes on."""
+            i, g, budget = job
             ep, env = episodes[i], envs[i]
-            ep.token_ids += g.token_ids
-            ep.loss_mask += [1] * len(g.token_ids)
-            ep.rollout_logprobs += g.logprobs
-            text = codec.decode(g.token_ids)
+            if len(g.token_ids) > budget:  # this episode's own token budget
+                g = Generation(g.token_ids[:budget], g.logprobs[:budget], False)
+            ids, mask, logps, text = turns[i].take(g)
+            ep.token_ids += ids
+            ep.loss_mask += mask
+            ep.rollout_logprobs += logps
             ep.completions.append(text)
             ep.num_turns += 1
-            obs, reward, terminated, truncated, info = env.step(text)
+            try:
+                obs, reward, terminated, truncated, info = env.step(text)
+            except _INFRA_EXCEPTIONS as exc:
+                ep.error = f"step failed: {type(exc).__name__}: {exc}"
+                return False
             ep.reward += float(reward)
-            ep.success = ep.success or bool(info.get("success", False))
-            if info.get("error"):
-                ep.error = str(info["error"])
-                continue
+            ep.success = ep.success or bool(info.get("success", float(reward) >= 1.0))
+            ep.parse_errors += int("parse_error" in info)
+            if "grade" in info:
+                ep.grade_status = str(info["grade"].get("status"))
+            if info.get("error") or info.get("infrastructure_error"):
+                grade = info.get("grade") or {}
+                ep.error = str(info.get("error") or grade.get("error") or "infrastructure error")
+                return False
             if terminated or truncated:
                 ep.truncated = bool(truncated)
-                continue
-            obs_ids = encode_ids(codec, fmt.render_tool_turn(obs))
+                return False
+            obs_ids = turns[i].observe(env, obs)
             ep.token_ids += obs_ids
             ep.loss_mask += [0] * len(obs_ids)
             ep.rollout_logprobs += [0.0] * len(obs_ids)
-            still.append(i)
-        active = still
-    for i in active:  # ran out of turns or tokens
+            return True
+
+        jobs = [(i, g, budgets[i]) for i, g in zip(active, gens, strict=True)]
+        alive = _map(play, jobs, request.env_workers)
+        active = [i for i, go in zip(active, alive, strict=True) if go]
+    for i in active:  # ran out of turns or tokens before the env ended the episode
         episodes[i].truncated = True
     for env in envs:
         env.close()

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from agentgym.errors import ConfigError
 from agentgym.train.config import TrainConfig, dump_config, load_config
 from agentgym.train.logprobs import mismatch_metrics, sequence_logprobs
 from agentgym.train.losses import (
@@ -33,7 +34,34 @@ from agentgym.train.losses import (
 )
 from agentgym.train.model import build_model, torch_dtype
 from agentgym.train.rollout import Episode, HFEngine, RolloutRequest, VLLMEngine, collect_episodes
+from agentgym.train.tokenizer import build_chat_tokenizer, chat_stop_ids, pad_id, vocab_size
 from agentgym.train.toy_env import ToyChatFormat, build_toy_tokenizer
+
+
+def probe_env(env_id: str, kwargs: dict[str, Any]) -> tuple[Any, list[str]]:
+    """``env_id``'s chat format (``env.unwrapped.fmt``; None for plain text envs) and its
+    fixed text (system prompt, tool specs, task instructions) to train a tiny tokenizer on.
+
+    Building a ``CodingEnv`` is cheap: sandboxes start at ``reset``, not here.
+    """
+    import gymnasium as gym
+
+    import agentgym.env  # noqa: F401  (registers the coding env ids)
+    from agentgym.chat import ChatFormat
+
+    env = gym.make(env_id, **kwargs)
+    try:
+        core = env.unwrapped
+        fmt = getattr(core, "fmt", None)
+        if not isinstance(fmt, ChatFormat):
+            return None, []
+        texts = [str(getattr(core, "system_prompt", "") or "")]
+        texts += [json.dumps(t.spec.to_openai()) for t in getattr(core, "tool_list", [])]
+        texts += [t.instruction for t in list(getattr(core, "tasks", []))[:256]]
+        return fmt, [t for t in texts if t]
+    finally:
+        env.close()
+
 
 # --- batch -------------------------------------------------------------------
 
@@ -105,6 +133,9 @@ def make_batch(
         "episodes/faults": float((~valid).sum()),
         "episodes/kept_frac": float(keep.float().mean()),
         "episodes/truncated_frac": float(np.mean([ep.truncated for ep in episodes])),
+        "episodes/graded_frac": float(np.mean([ep.grade_status is not None for ep in episodes])),
+        "episodes/parse_errors_mean": float(np.mean([ep.parse_errors for ep in episodes])),
+        "episodes/turns_mean": float(np.mean([ep.num_turns for ep in episodes])),
         "tokens/completion_mean": float(lengths.float().mean()),
         "tokens/total": float(attn.sum()),
     }
@@ -152,12 +183,18 @@ class Trainer:
             torch.set_num_threads(cfg.num_threads)
         self.device = torch.device(cfg.device)
         self.fmt = ToyChatFormat()
+        # A chat-format env (CodingEnv, ...) or a toy text env (chat_fmt None).
+        self.chat_fmt, self._env_texts = probe_env(cfg.env.id, cfg.env.kwargs)
         self.tokenizer = self._build_tokenizer()
-        self.pad_id = self.tokenizer.token_to_id(self.fmt.pad)
-        self.eos_id = self.tokenizer.token_to_id(self.fmt.end)
+        if self.chat_fmt is not None:  # stop at the format's end-of-turn / stop tokens
+            self.stop_ids = chat_stop_ids(self.chat_fmt, self.tokenizer)
+        else:
+            self.stop_ids = [self.tokenizer.token_to_id(self.fmt.end)]
+        self.eos_id = self.stop_ids[0]
+        self.pad_id = pad_id(self.tokenizer, fallback=self.eos_id)
         self.model = build_model(
             cfg.model,
-            vocab_size=self.tokenizer.get_vocab_size(),
+            vocab_size=vocab_size(self.tokenizer),
             pad_id=self.pad_id,
             eos_id=self.eos_id,
             seed=cfg.seed,
@@ -183,9 +220,19 @@ class Trainer:
             from tokenizers import Tokenizer
 
             if not tcfg.path:
-                raise ValueError("tokenizer.kind: file needs tokenizer.path")
+                raise ConfigError("tokenizer.kind: file needs tokenizer.path")
             return Tokenizer.from_file(tcfg.path)
-        return build_toy_tokenizer(tcfg.vocab_size, self.fmt)
+        kind = tcfg.kind
+        if kind == "auto":
+            kind = "toy" if self.chat_fmt is None else "chat"
+        if kind == "chat":
+            if self.chat_fmt is None:
+                raise ConfigError(
+                    f"tokenizer.kind: chat needs an env with a chat format; {self.cfg.env.id} "
+                    "has none (use kind: toy or auto)"
+                )
+            return build_chat_tokenizer(self.chat_fmt, tcfg.vocab_size or 512, self._env_texts)
+        return build_toy_tokenizer(tcfg.vocab_size or 64, self.fmt)
 
     def _build_engine(self) -> Any:
         rcfg = self.cfg.rollout
@@ -196,7 +243,7 @@ class Trainer:
         head_fp32 = self.cfg.model.lm_head_fp32 if rcfg.lm_head_fp32 is None else rcfg.lm_head_fp32
         return HFEngine(
             self.model,
-            eos_id=self.eos_id,
+            eos_id=self.stop_ids,
             pad_id=self.pad_id,
             batch_size=rcfg.batch_size,
             dtype=rollout_dtype,
@@ -220,6 +267,8 @@ class Trainer:
             max_total_tokens=cfg.rollout.max_total_tokens,
             temperature=cfg.rollout.temperature,
             sample_seed=int(self.rng.integers(0, 2**31 - 1)),
+            task_ids=tuple(cfg.env.task_ids),
+            env_workers=cfg.env.env_workers,
         )
         return collect_episodes(self.engine, self.tokenizer, request, self.fmt)
 
