@@ -87,6 +87,7 @@ class LossConfig(_Section):
     cispo_eps_low: float | None = None  # None: no lower clip (MiniMax-M1)
     scale_rewards: bool | None = None  # divide advantages by group std; None: per loss
     kl_coef: float = 0.0  # KL(policy || reference), k3 estimator
+    entropy_coef: float = 0.0  # entropy bonus on the assistant tokens (same aggregation)
     tis_cap: float | None = 2.0  # truncated IS toward the rollout log-probs; None: off
     dynamic_sampling: bool | None = None  # drop groups whose rewards are all equal; None: per loss
     overlong_buffer: int = 0  # DAPO soft overlong punishment: buffer length in tokens (0: off)

@@ -43,14 +43,16 @@ class _ChunkedTokenLogprob(torch.autograd.Function):
             entropy[start:end] = lse.to(out) - (probs * logits.to(out)).sum(-1)
         ctx.save_for_backward(hidden, weight, targets)
         ctx.chunk_size, ctx.fp32, ctx.inv_temperature = chunk_size, fp32, inv_temperature
-        ctx.mark_non_differentiable(entropy)
+        ctx.set_materialize_grads(False)  # an unused output (entropy) costs nothing in backward
         return logp, entropy
 
     @staticmethod
     def backward(  # type: ignore[override]
-        ctx: Any, grad_logp: Tensor, _grad_entropy: Tensor
+        ctx: Any, grad_logp: Tensor | None, grad_entropy: Tensor | None
     ) -> tuple[Tensor | None, ...]:
         hidden, weight, targets = ctx.saved_tensors
+        if grad_logp is None:
+            grad_logp = torch.zeros(hidden.shape[0], dtype=torch.float32, device=hidden.device)
         compute = torch.float32 if ctx.fp32 else hidden.dtype
         w = weight.to(compute)
         grad_hidden = torch.empty_like(hidden) if ctx.needs_input_grad[0] else None
@@ -65,8 +67,14 @@ class _ChunkedTokenLogprob(torch.autograd.Function):
             logits = (h @ w.T) * ctx.inv_temperature
             g = grad_logp[start:end].to(torch.promote_types(compute, torch.float32))
             # d logp / d logits = onehot(target) - softmax(logits)
-            grad_logits = torch.softmax(logits.to(g.dtype), dim=-1) * (-g[:, None])
+            probs = torch.softmax(logits.to(g.dtype), dim=-1)
+            grad_logits = probs * (-g[:, None])
             grad_logits.scatter_add_(1, targets[start:end, None], g[:, None])
+            if grad_entropy is not None:  # d H / d logits = -p * (log p + H)
+                ge = grad_entropy[start:end].to(g.dtype)
+                logp_all = torch.log_softmax(logits.to(g.dtype), dim=-1)
+                ent = -(probs * logp_all).sum(-1, keepdim=True)
+                grad_logits -= ge[:, None] * probs * (logp_all + ent)
             grad_logits = (grad_logits * ctx.inv_temperature).to(compute)
             if grad_hidden is not None:
                 grad_hidden[start:end] = (grad_logits @ w).to(hidden.dtype)
@@ -86,6 +94,8 @@ def chunked_token_logprobs(
     temperature: float = 1.0,
 ) -> tuple[Tensor, Tensor]:
     """(log p(targets), entropy) for hidden [N, H], head weight [V, H], targets [N]; both fp32 [N].
+
+    Both are differentiable (the entropy for an entropy bonus).
 
     ``fp32=True`` casts the head and hidden states to FP32 (MiniMax-M1's fix for the
     rollout/trainer gap); ``False`` computes head and log-softmax in the weights' dtype.

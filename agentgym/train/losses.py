@@ -112,11 +112,13 @@ def policy_loss(
     *,
     rollout_logp: Tensor | None = None,
     ref_logp: Tensor | None = None,
+    entropy: Tensor | None = None,
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """Scalar loss and detached metrics for one micro-batch.
 
     ``logp`` [B, T] carries the gradient; ``old_logp`` is the trainer's no-grad log-prob of the
-    behaviour policy; ``rollout_logp`` what the rollout engine recorded (for truncated IS).
+    behaviour policy; ``rollout_logp`` what the rollout engine recorded (for truncated IS);
+    ``entropy`` [B, T] the policy's per-position entropy (differentiable) for the bonus.
     """
     adv = advantages[:, None].to(logp.dtype)
     ratio = torch.exp(logp - old_logp)
@@ -142,6 +144,9 @@ def policy_loss(
         per_token = per_token + cfg.kl_coef * kl
     else:
         kl = torch.zeros_like(logp)
+    if cfg.entropy_coef > 0 and entropy is not None:
+        # Keeps sampling alive where a tiny policy would collapse onto one answer early.
+        per_token = per_token - cfg.entropy_coef * entropy
     loss = aggregate(per_token, mask, cfg.name, norm)
 
     m = mask.bool()

@@ -321,6 +321,7 @@ class Trainer:
                         norm,
                         rollout_logp=sub.rollout_logp.to(dev),
                         ref_logp=None if ref_logp is None else ref_logp[micro, :w].to(dev),
+                        entropy=entropy,
                     )
                     loss.backward()
                     metrics["loss/total"] = loss.detach()

@@ -59,6 +59,28 @@ def test_chunked_gradcheck_fp64() -> None:
     assert torch.autograd.gradcheck(f, (hidden, weight))
 
 
+@pytest.mark.parametrize("chunk", [2, 100])
+def test_entropy_gradient_matches_autograd(chunk: int) -> None:
+    """The entropy bonus differentiates through the chunked head, log-prob and entropy together."""
+    hidden, weight, targets = _data()
+    h1, w1 = hidden.clone().requires_grad_(), weight.clone().requires_grad_()
+    h2, w2 = hidden.clone().requires_grad_(), weight.clone().requires_grad_()
+    a = torch.linspace(-1, 1, hidden.shape[0], dtype=torch.float64)
+    b = torch.linspace(0.5, -2, hidden.shape[0], dtype=torch.float64)
+    lp1, ent1 = chunked_token_logprobs(
+        h1, w1, targets, chunk_size=chunk, temperature=0.7, fp32=False
+    )
+    ((lp1 * a).sum() + (ent1 * b).sum()).backward()
+    logp = torch.log_softmax(h2 @ w2.T / 0.7, -1)
+    ent2 = -(logp.exp() * logp).sum(-1)
+    ((logp.gather(1, targets[:, None]).squeeze(1) * a).sum() + (ent2 * b).sum()).backward()
+    torch.testing.assert_close(h1.grad, h2.grad)
+    torch.testing.assert_close(w1.grad, w2.grad)
+    h3, w3 = hidden.clone().requires_grad_(), weight.clone().requires_grad_()
+    f = lambda h, w: chunked_token_logprobs(h, w, targets, chunk_size=chunk, fp32=False)[1]  # noqa: E731
+    assert torch.autograd.gradcheck(f, (h3[:5], w3))
+
+
 def test_fp32_head_is_closer_to_fp64_than_bf16_head() -> None:
     cfg = ModelConfig(
         hidden_size=64, num_layers=2, num_heads=4, intermediate_size=128, dtype="bfloat16"
