@@ -204,19 +204,19 @@ class EpisodePerturbation:
             return Observation(
                 content=text, is_error=True, metadata={"perturbation": "distractor_tool"}
             )
-        if not self._failed and not self._transient:
-            return None
-        key = json.dumps([resolved.name, resolved.arguments], sort_keys=True, default=str)
-        if key in self._failed:
-            self._failed.discard(key)
-            return None
+        key = None
+        if self._failed:
+            key = _retry_key(resolved)
+            if key in self._failed:
+                self._failed.discard(key)
+                return None
         for t, params in self._transient:
             if t.fails(index, params):
                 limit = params["max_failures"]
                 if limit and self._failures >= limit:
                     continue
                 self._failures += 1
-                self._failed.add(key)
+                self._failed.add(key or _retry_key(resolved))
                 return Observation(
                     content=t.notice(index, params),
                     is_error=True,
@@ -316,6 +316,11 @@ class EpisodePerturbation:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [r.model_dump(mode="json") for r in self.records]
+
+
+def _retry_key(call: ToolCall) -> str:
+    """What makes a retry "the same call": the real tool and its arguments."""
+    return json.dumps([call.name, call.arguments], sort_keys=True, default=str)
 
 
 def response(text: str, tool_name: str, call_index: int, is_error: bool) -> ToolResponse:

@@ -84,6 +84,86 @@ def _HA_more(n: int):
     return iter(_hash_consts(_INIT_A, _MULT_A, _POOL + 12 + (n - _POOL) * _POOL))
 
 
+def _state4(e0: int, e1: int, e2: int, e3: int) -> tuple[int, ...]:
+    """``SeedSequence(entropy).generate_state(8, uint32)`` for at most four entropy words
+    (missing words are 0, which numpy's pool padding makes equivalent): ``_pool`` and
+    ``DerivedRandom``'s output hashing unrolled, with the hash constants folded in. Generated
+    from ``_HA``/``_HB``; ``tests/perturb/test_fastrng.py`` checks it against numpy."""
+    v = ((e0 ^ 0x43B0D7E5) * 0xAE5A53A9) & _M32
+    m0 = v ^ (v >> 16)
+    v = ((e1 ^ 0xAE5A53A9) * 0x8488043D) & _M32
+    m1 = v ^ (v >> 16)
+    v = ((e2 ^ 0x8488043D) * 0x5A9057E1) & _M32
+    m2 = v ^ (v >> 16)
+    v = ((e3 ^ 0x5A9057E1) * 0x9205B1D5) & _M32
+    m3 = v ^ (v >> 16)
+    v = ((m0 ^ 0x9205B1D5) * 0xE9096E59) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m1 - _MIX_R * h) & _M32
+    m1 = v ^ (v >> 16)
+    v = ((m0 ^ 0xE9096E59) * 0x8D5CB6AD) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m2 - _MIX_R * h) & _M32
+    m2 = v ^ (v >> 16)
+    v = ((m0 ^ 0x8D5CB6AD) * 0x9BB16511) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m3 - _MIX_R * h) & _M32
+    m3 = v ^ (v >> 16)
+    v = ((m1 ^ 0x9BB16511) * 0x00C238C5) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m0 - _MIX_R * h) & _M32
+    m0 = v ^ (v >> 16)
+    v = ((m1 ^ 0x00C238C5) * 0x4D029A09) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m2 - _MIX_R * h) & _M32
+    m2 = v ^ (v >> 16)
+    v = ((m1 ^ 0x4D029A09) * 0xCC132E1D) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m3 - _MIX_R * h) & _M32
+    m3 = v ^ (v >> 16)
+    v = ((m2 ^ 0xCC132E1D) * 0x83A97B41) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m0 - _MIX_R * h) & _M32
+    m0 = v ^ (v >> 16)
+    v = ((m2 ^ 0x83A97B41) * 0xFA8DDCB5) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m1 - _MIX_R * h) & _M32
+    m1 = v ^ (v >> 16)
+    v = ((m2 ^ 0xFA8DDCB5) * 0xAC4C06B9) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m3 - _MIX_R * h) & _M32
+    m3 = v ^ (v >> 16)
+    v = ((m3 ^ 0xAC4C06B9) * 0x26FF5A8D) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m0 - _MIX_R * h) & _M32
+    m0 = v ^ (v >> 16)
+    v = ((m3 ^ 0x26FF5A8D) * 0x0E554A71) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m1 - _MIX_R * h) & _M32
+    m1 = v ^ (v >> 16)
+    v = ((m3 ^ 0x0E554A71) * 0x78C50DA5) & _M32
+    h = v ^ (v >> 16)
+    v = (_MIX_L * m2 - _MIX_R * h) & _M32
+    m2 = v ^ (v >> 16)
+    v = ((m0 ^ 0x8B51F9DD) * 0x464A0A99) & _M32
+    w0 = v ^ (v >> 16)
+    v = ((m1 ^ 0x464A0A99) * 0x819D14A5) & _M32
+    w1 = v ^ (v >> 16)
+    v = ((m2 ^ 0x819D14A5) * 0xD369FDC1) & _M32
+    w2 = v ^ (v >> 16)
+    v = ((m3 ^ 0xD369FDC1) * 0x501638AD) & _M32
+    w3 = v ^ (v >> 16)
+    v = ((m0 ^ 0x501638AD) * 0xA600C129) & _M32
+    w4 = v ^ (v >> 16)
+    v = ((m1 ^ 0xA600C129) * 0x8B0167F5) & _M32
+    w5 = v ^ (v >> 16)
+    v = ((m2 ^ 0x8B0167F5) * 0x5C1E2ED1) & _M32
+    w6 = v ^ (v >> 16)
+    v = ((m3 ^ 0x5C1E2ED1) * 0x301D747D) & _M32
+    w7 = v ^ (v >> 16)
+    return w0, w1, w2, w3, w4, w5, w6, w7
+
+
 class DerivedRandom:
     """``np.random.default_rng([seed, *keys])`` for ``random()`` and ``integers(high)``.
 
@@ -93,11 +173,8 @@ class DerivedRandom:
 
     __slots__ = ("_has32", "_inc", "_state", "_u32")
 
-    def __init__(self, pool: list[int]) -> None:
-        w = []
-        for i, (x, m) in enumerate(_HB):
-            v = ((pool[i % _POOL] ^ x) * m) & _M32
-            w.append(v ^ (v >> 16))
+    def __init__(self, w: tuple[int, ...] | list[int]) -> None:
+        """``w``: ``SeedSequence.generate_state(8, uint32)``, i.e. PCG64's seed and increment."""
         s = (w[1] << 96) | (w[0] << 64) | (w[3] << 32) | w[2]
         inc = (((w[5] << 96) | (w[4] << 64) | (w[7] << 32) | w[6]) << 1 | 1) & _M128
         state = (inc + s) & _M128  # srandom: state=0, step, += initstate, step
@@ -154,7 +231,18 @@ def derived_random(seed: int, *keys: int) -> DerivedRandom | np.random.Generator
     words = _words((seed, *keys))
     if words is None:  # let numpy raise (or handle) exactly as before
         return np.random.default_rng([seed, *keys])
-    return DerivedRandom(_pool(words))
+    if len(words) <= _POOL:
+        return DerivedRandom(_state4(*words, *(0,) * (_POOL - len(words))))
+    return DerivedRandom(_generate_state(_pool(words)))
+
+
+def _generate_state(pool: list[int]) -> list[int]:
+    """``SeedSequence.generate_state(8, uint32)`` from the mixed pool."""
+    out = []
+    for i, (x, m) in enumerate(_HB):
+        v = ((pool[i % _POOL] ^ x) * m) & _M32
+        out.append(v ^ (v >> 16))
+    return out
 
 
 __all__ = ["DerivedRandom", "derived_random"]

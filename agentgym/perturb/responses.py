@@ -286,12 +286,15 @@ class ResponseAnsiColors(ResponseTransform):
         return ANSI_RE.sub("", obj.text)
 
 
+_CODED_RE = re.compile(r"(\x1b\[[0-9;]*m[^\x1b]*\x1b\[0m)")
+
+
 def _color_outside_codes(text: str, rx: re.Pattern[str], code: str) -> str:
-    parts = re.split(r"(\x1b\[[0-9;]*m[^\x1b]*\x1b\[0m)", text)
-    return "".join(
-        p if p.startswith("\x1b") else rx.sub(lambda m: f"{code}{m.group(0)}\x1b[0m", p)
-        for p in parts
-    )
+    template = f"{code}\\g<0>\x1b[0m"  # code and reset carry no backslash: taken literally
+    if "\x1b" not in text:  # nothing coloured yet: the split below would give [text]
+        return rx.sub(template, text)
+    parts = _CODED_RE.split(text)
+    return "".join(p if p.startswith("\x1b") else rx.sub(template, p) for p in parts)
 
 
 @register

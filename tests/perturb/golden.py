@@ -63,6 +63,10 @@ TEXTS = [
     "a\nb\n",
     "x" * 5000,
     "\n".join(f"./pkg/mod{i}.py:{i}:{i % 7}: E501 line too long" for i in range(45)),
+    # colour spans next to paths and numbers (lookbehinds at the span boundaries)
+    "Error/src/a.py:12 FAILED/x 3.5ok 7 warning/b/c 10/20 passed2 /abs/p/q.py:9",
+    "ERROR 1/2/3 WARN ./a/b.txt:4: OK.5 error.7 Traceback/9",
+    "error/src/a.py",
 ]
 SYSTEM_PLAIN = (
     "You are a coding agent. You must never delete tests. Always run the tests.\n\n"

@@ -37,4 +37,4 @@ def test_unusual_keys_fall_back_to_numpy() -> None:
     with pytest.raises(ValueError):
         derived_random(5, -1)
     with pytest.raises(ValueError):
-        DerivedRandom([1, 2, 3, 4]).integers(0)
+        DerivedRandom([1] * 8).integers(0)
