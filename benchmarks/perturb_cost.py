@@ -116,7 +116,9 @@ def time_env_steps(steps: int) -> dict[str, Any] | None:
     by a few percent, so the overhead is measured without the sandbox: the time inside the real
     tool's ``execute`` is subtracted from each step (the rest is env bookkeeping plus, for the
     perturbed arms, the perturbation), and the overhead is the difference of those medians,
-    as a share of the clean step's median.
+    as a share of the clean step's median. The arms' order rotates every round; the spread is
+    the same overhead on ``BLOCKS`` consecutive slices of the run, plus the difference of means
+    (which a median would hide if some steps paid much more).
     """
     import shutil
 
@@ -152,8 +154,11 @@ def time_env_steps(steps: int) -> dict[str, Any] | None:
         layer._below = {k: Timed(t, inner[name]) for k, t in layer._below.items()}
     times: dict[str, list[int]] = {name: [] for name in arms}
     outside: dict[str, list[int]] = {name: [] for name in arms}
+    names = list(arms)
     for i in range(steps + 10):
-        for name, (env, action) in arms.items():
+        # Rotate the order each round so no arm always runs right after another one.
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            env, action = arms[name]
             inner[name][0] = 0
             start = time.perf_counter_ns()
             _, _, _, _, step_info = env.step(action)
@@ -168,18 +173,52 @@ def time_env_steps(steps: int) -> dict[str, Any] | None:
     out: dict[str, Any] = {
         "action": f"editor view {path} (local backend)",
         "clean_step_p50_ms": round(ms(base), 4),
+        "clean_step_p25_p75_ms": [round(ms(q), 4) for q in quartiles(times["clean"])],
         "clean_outside_tool_p50_ms": round(ms(base_out), 4),
+        "blocks": BLOCKS,
     }
     for name in recipes:
         extra = statistics.median(outside[name]) - base_out
+        # Spread: the same overhead computed on BLOCKS consecutive slices of the run.
+        per_block = [
+            100 * (statistics.median(a) - statistics.median(b)) / statistics.median(c)
+            for a, b, c in zip(
+                blocks(outside[name]), blocks(outside["clean"]), blocks(times["clean"]), strict=True
+            )
+        ]
+        mean_extra = statistics.fmean(outside[name]) - statistics.fmean(outside["clean"])
         out[name] = {
             "step_p50_ms": round(ms(statistics.median(times[name])), 4),
             "overhead_ms": round(ms(extra), 4),
             "overhead_pct_of_step": round(100 * extra / base, 2),
+            "overhead_pct_per_block_min_max": [round(min(per_block), 2), round(max(per_block), 2)],
+            "overhead_mean_ms": round(ms(mean_extra), 4),
+            "outside_tool_p25_p50_p75_ms": [
+                round(ms(q), 4)
+                for q in (
+                    quartiles(outside[name])[0],
+                    statistics.median(outside[name]),
+                    quartiles(outside[name])[1],
+                )
+            ],
             "steps": len(times[name]),
         }
     out["overhead_pct_of_step"] = out["heavy"]["overhead_pct_of_step"]
     return out
+
+
+BLOCKS = 5
+
+
+def blocks(values: list[int]) -> list[list[int]]:
+    """``BLOCKS`` consecutive slices of about equal length."""
+    n = len(values)
+    return [values[i * n // BLOCKS : (i + 1) * n // BLOCKS] for i in range(BLOCKS)]
+
+
+def quartiles(values: list[int]) -> tuple[float, float]:
+    q = statistics.quantiles(values, n=4)
+    return q[0], q[2]
 
 
 class Timed:
@@ -246,7 +285,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=200)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/perturb_cost.json")
-    ap.add_argument("--steps", type=int, default=300, help="env steps per arm")
+    ap.add_argument("--steps", type=int, default=1000, help="env steps per arm")
     ap.add_argument("--trajectories", type=int, default=200, help="for data rows/s")
     ap.add_argument("--workers", type=int, default=2, help="processes for data rows/s")
     args = ap.parse_args()
@@ -316,9 +355,11 @@ def main() -> None:
         print(f"\nenv step ({env['action']}): clean p50 {env['clean_step_p50_ms']:.3f} ms")
         for name in ("plumbing", "light", "heavy"):
             arm = env[name]
+            lo, hi = arm["overhead_pct_per_block_min_max"]
             print(
                 f"  {name:<9} p50 {arm['step_p50_ms']:.3f} ms  overhead {arm['overhead_ms']:+.3f} ms "
-                f"= {arm['overhead_pct_of_step']:+.2f} % of a step (goal <= 1 %)"
+                f"= {arm['overhead_pct_of_step']:+.2f} % of a step (blocks {lo:+.2f}..{hi:+.2f} %; "
+                f"mean {arm['overhead_mean_ms']:+.3f} ms; goal <= 1 %)"
             )
     else:
         print("\nenv step: skipped (no bwrap for the local backend)")

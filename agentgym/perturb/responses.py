@@ -252,6 +252,19 @@ _COLOR_RULES = [
     (re.compile(r"(?<![\w/])(?:\./|/)?[\w.-]+/[\w./-]+"), "\x1b[36m", 1),
     (re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])"), "\x1b[35m", 1),
 ]
+# Substrings without which a rule cannot match (a cheap skip: scanning with the regex costs
+# more), and each rule's replacement template (its codes carry no backslash).
+_COLOR_NEEDS: list[tuple[str, ...] | None] = [
+    ("rror", "RROR", "FAILED", "failed", "Traceback"),
+    ("arning", "ARN"),
+    ("PASSED", "passed", "OK", "ok"),
+    ("/",),
+    None,
+]
+_COLOR_FAST = [
+    (rx, f"{code}\\g<0>\x1b[0m", tier, needs)
+    for (rx, code, tier), needs in zip(_COLOR_RULES, _COLOR_NEEDS, strict=True)
+]
 
 
 @register
@@ -273,9 +286,9 @@ class ResponseAnsiColors(ResponseTransform):
         text = obj.text
         if "\x1b" in text:
             return text
-        for rx, code, tier in _COLOR_RULES:
-            if tier <= params["tier"]:
-                text = _color_outside_codes(text, rx, code)
+        for rx, template, tier, needs in _COLOR_FAST:
+            if tier <= params["tier"] and (needs is None or any(n in text for n in needs)):
+                text = _color_outside_codes(text, rx, template)
         if params["line_codes"]:
             text = "\n".join(
                 f"\x1b[1m\x1b[K{line}\x1b[0m" if line else line for line in text.split("\n")
@@ -289,8 +302,7 @@ class ResponseAnsiColors(ResponseTransform):
 _CODED_RE = re.compile(r"(\x1b\[[0-9;]*m[^\x1b]*\x1b\[0m)")
 
 
-def _color_outside_codes(text: str, rx: re.Pattern[str], code: str) -> str:
-    template = f"{code}\\g<0>\x1b[0m"  # code and reset carry no backslash: taken literally
+def _color_outside_codes(text: str, rx: re.Pattern[str], template: str) -> str:
     if "\x1b" not in text:  # nothing coloured yet: the split below would give [text]
         return rx.sub(template, text)
     parts = _CODED_RE.split(text)
