@@ -71,16 +71,22 @@ class ChatOptions(PerturbRecord):
     tools_placement: Literal["system", "user"] | None = None
 
     def render_options(self) -> dict[str, Any]:
-        """The options ``agentgym.chat`` formats take (``reasoning``, ``tool_results``,
-        ``system``). Variants the formats cannot express yet (tool results merged under the
-        tool role, tagged folding, tools in the user turn) map to their nearest option."""
+        """The options ``agentgym.chat`` formats take (see ``COMMON_OPTIONS``), one to one."""
         out: dict[str, Any] = {}
         if self.past_reasoning is not None:
             out["reasoning"] = self.past_reasoning
         if self.tool_result_role == "user":
             out["tool_results"] = "user"
-        if self.system_in_user is not None:
+        elif self.tool_result_placement == "merged":
+            out["tool_results"] = "merged"
+        if self.system_in_user == "plain":
             out["system"] = "fold"
+        elif self.system_in_user == "tagged":
+            out["system"] = "tagged"
+        if self.tools_placement == "user":
+            out["tools_placement"] = "user"
+        elif self.tools_placement == "system" and (self.format or "").startswith("llama"):
+            out["tools_in_user_message"] = False  # llama's native default is the user turn
         return out
 
 
