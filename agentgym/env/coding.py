@@ -263,6 +263,11 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
                 if self.monitor is not None:
                     for flag in self.monitor.check_call(checked, obs, self.turn - 1):
                         step_flags.append(flag.model_dump(mode="json"))
+                if obs.metadata.get("infrastructure_error"):
+                    # The sandbox broke, not the agent: end the episode so trainers can
+                    # mask it (info["infrastructure_error"]), and do not grade it.
+                    info["infrastructure_error"] = True
+                    break
                 if obs.terminal:
                     terminated = True
                     break
@@ -274,12 +279,15 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         self.flags.extend(step_flags)
         self.tokens_used += _approx_tokens(assistant) + sum(_approx_tokens(m) for m in new)
         truncated, why = self._budget_exceeded() if not terminated else (False, None)
+        if info.get("infrastructure_error"):
+            truncated, why = True, "infrastructure_error"
         reward = 0.0
         if terminated or truncated:
             self.done = True
             if why:
                 info["truncated_by"] = why
-            if self.grade_enabled and (terminated or self.grade_on_truncation):
+            graded = terminated or self.grade_on_truncation
+            if self.grade_enabled and graded and not info.get("infrastructure_error"):
                 reward = self._finish(info)
         timing = StepTiming(parse_s=parse_s, tools_s=tools_s, total_s=time.perf_counter() - t0)
         info["timings"] = Timings(**timing.model_dump())

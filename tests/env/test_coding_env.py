@@ -184,3 +184,16 @@ def test_monitor_flags_reach_info_and_trajectory() -> None:
         assert info["reward_breakdown"]["status"] == "fail"
     finally:
         env.close()
+
+
+def test_a_broken_sandbox_ends_the_episode_as_infrastructure_error() -> None:
+    env = CodingEnv(first_task_dir(), backend="local", max_turns=10)
+    try:
+        env.reset(seed=0)
+        env.sandbox.close()  # the sandbox dies under the episode
+        obs, reward, term, trunc, info = env.step(call("bash", command="echo hi"))
+        assert "sandbox failed" in obs[0]["content"]
+        assert info["infrastructure_error"] and trunc and not term and reward == 0.0
+        assert info["truncated_by"] == "infrastructure_error" and "grade" not in info
+    finally:
+        env.close()
