@@ -218,7 +218,11 @@ class LocalSandbox:
     def _kill_all(self) -> None:
         if self._outer is None:
             return
-        for _ in range(5):
+        if self.isolated:
+            # bwrap's child is the init of the sandbox's PID namespace: killing it makes the
+            # kernel kill every process in the namespace at once, fork bombs included.
+            _kill(_children_map().get(self._outer.pid, []))
+        for _ in range(50):
             victims = descendants(self._outer.pid)
             _kill(victims)
             if not victims:

@@ -66,7 +66,11 @@ def test_fork_bomb(tight: Sandbox) -> None:
     assert res.output is not None
     time.sleep(1.0)
     res = tight.run("echo after-bomb")
-    assert "after-bomb" in res.output or res.shell_restarted
+    # Docker sees the pids cgroup at its limit and cleans up before/after the command; the
+    # local backend has no cgroup, so the command may time out while the bomb holds every
+    # process slot — then everything is killed and the note says so. Either way: clear.
+    cleaned = res.shell_restarted or (res.timed_out and "killed" in (res.note or ""))
+    assert "after-bomb" in res.output or cleaned, res
     alive(tight)
 
 
