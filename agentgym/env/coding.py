@@ -103,6 +103,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             limits = SandboxLimits(**limits)
         self.limits = limits
         self.backend = backend
+        self._backend_resolved: str | None = None
         self.pool_size = pool_size
         self.grade_enabled = grade
         self.grade_on_truncation = grade_on_truncation
@@ -132,8 +133,12 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         self._canonical_calls: dict[str, ToolCall] = {}
 
     def _resolved_backend(self) -> str:
-        config = SandboxConfig(type=self.backend)  # type: ignore[arg-type]
-        return resolve_backend(config)
+        # "auto" asks the Docker daemon (ping + image lookup): do it once per env, not on
+        # every reset, sandbox start and grade.
+        if self._backend_resolved is None:
+            config = SandboxConfig(type=self.backend)  # type: ignore[arg-type]
+            self._backend_resolved = resolve_backend(config)
+        return self._backend_resolved
 
     def _sandbox_for(self, task: Task) -> Sandbox:
         backend = self._resolved_backend()
