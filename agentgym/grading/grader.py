@@ -318,7 +318,8 @@ def _grade_in(
             f'for f in {declared}; do if git cat-file -e HEAD:"$f" 2>/dev/null; then '
             f'git checkout -q HEAD -- "$f"; else rm -f -- "$f"; fi; done'
         )
-    restored = sb.run(" && ".join(restore[:1]) + "; " + "; ".join(restore[1:]), timeout=120)
+    # Only in the workdir: a failed cd must not run the restore elsewhere.
+    restored = sb.run(f"{restore[0]} && {{ {'; '.join(restore[1:])}; }}", timeout=120)
     if restored.exit_code not in (0, 123):
         flags.append("restore_warning")
     for task_file, repo_path in task.hidden_tests.items():
