@@ -22,7 +22,7 @@ from typing import Any
 
 from agentgym.errors import SandboxClosedError, SandboxError
 from agentgym.sandbox.base import BASE_ENV, SandboxConfig, is_within, resolve_path
-from agentgym.sandbox.shell import PipeTransport, ShellSession
+from agentgym.sandbox.shell import PIDS_PROBE_PROC, PipeTransport, ShellSession
 from agentgym.types import ExecResult
 
 _warned = threading.Event()
@@ -121,6 +121,7 @@ class LocalSandbox:
             kill_tree=self._kill_tree,
             kill_all=self._kill_all,
             workdir=self.workdir,
+            init_lines=[PIDS_PROBE_PROC.format(limit=self.limits.pids)] if use_bwrap else [],
         )
         self.session.start()
 

@@ -36,17 +36,24 @@ from agentgym.types import ExecResult
 # kills everything, restarts the shell and sends the command again.
 PROTOCOL = (
     b"IFS= read -r -d '' __ag_c; "
-    b'if [ -n "$__ag_pf" ] && read -r __ag_p < "$__ag_pf" && ((__ag_p + 3 >= __ag_pl)); '
+    b'if [ -n "$__ag_pf" ] && __ag_count && ((__ag_p + 3 >= __ag_pl)); '
     b"then printf '%%s%%s\\n' %s 'skip 1'; "
     b'else eval "$__ag_c" </dev/null; __ag_s=$?; __ag_h=0; '
-    b'[ -n "$__ag_pf" ] && read -r __ag_p < "$__ag_pf" && ((__ag_p + 3 >= __ag_pl)) && __ag_h=1; '
+    b'[ -n "$__ag_pf" ] && __ag_count && ((__ag_p + 3 >= __ag_pl)) && __ag_h=1; '
     b'printf \'%%s%%d %%d\\n\' %s "$__ag_s" "$__ag_h"; fi\n'
 )
 PIDS_PROBE = (
     "__ag_pf=; for __ag_f in /sys/fs/cgroup/pids/pids.current /sys/fs/cgroup/pids.current; "
     'do [ -r "$__ag_f" ] && { __ag_pf=$__ag_f; break; }; done; __ag_pl=0; '
     '[ -n "$__ag_pf" ] && read -r __ag_pl < "${__ag_pf%current}max"; '
-    "[[ $__ag_pl =~ ^[0-9]+$ ]] || __ag_pf="
+    "[[ $__ag_pl =~ ^[0-9]+$ ]] || __ag_pf=; "
+    '__ag_count() { read -r __ag_p < "$__ag_pf"; }'
+)
+# Where there is no pids cgroup (bubblewrap): count the processes of the sandbox's own PID
+# namespace with a glob (builtins only) against the configured limit.
+PIDS_PROBE_PROC = (
+    "__ag_pf=/proc; __ag_pl={limit}; "
+    "__ag_count() {{ local __ag_a=(/proc/[0-9]*); __ag_p=${{#__ag_a[@]}}; }}"
 )
 
 
