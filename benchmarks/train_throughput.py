@@ -46,14 +46,15 @@ def model_config(smoke: bool) -> dict[str, Any]:
                 tie_word_embeddings=True)  # fmt: skip
 
 
-def agentgym_step(model: Any, args: argparse.Namespace, device: Any, seed: int) -> dict[str, float]:
+def agentgym_step(
+    model: Any, engine: Any, args: argparse.Namespace, device: Any, seed: int
+) -> dict[str, float]:
     """One GRPO step built from agentgym.train's pieces; returns its timings."""
     import torch
 
     from agentgym.train.config import LossConfig
     from agentgym.train.logprobs import sequence_logprobs
     from agentgym.train.losses import group_advantages, make_normalizer, policy_loss
-    from agentgym.train.rollout import HFEngine
 
     def sync() -> None:
         if device.type == "cuda":
@@ -63,7 +64,6 @@ def agentgym_step(model: Any, args: argparse.Namespace, device: Any, seed: int) 
     g = torch.Generator().manual_seed(seed)
     prompts = torch.randint(2, vocab, (args.prompts, args.prompt_len), generator=g)
     prompts = prompts.repeat_interleave(args.group, 0).tolist()
-    engine = HFEngine(model, eos_id=1, pad_id=0, batch_size=len(prompts), ignore_eos=True)
     sync()
     t0 = time.perf_counter()
     gens = engine.generate(prompts, max_new_tokens=args.gen_len, temperature=1.0, seed=seed)
@@ -110,12 +110,20 @@ def agentgym_step(model: Any, args: argparse.Namespace, device: Any, seed: int) 
     return {"rollout_s": t1 - t0, "logprob_s": t2 - t1, "update_s": t3 - t2, "step_s": t3 - t0}
 
 
-def trl_step_time(model: Any, args: argparse.Namespace, budget_s: float) -> dict[str, Any]:
-    """Seconds per GRPOTrainer step on the same model, batch and lengths (None if TRL is absent)."""
+def trl_step_time(
+    model: Any, args: argparse.Namespace, budget_s: float, bf16: bool
+) -> dict[str, Any]:
+    """Seconds per GRPOTrainer step on the same model, batch and lengths (None if TRL is absent).
+
+    TRL's defaults except what makes the comparison like for like: no KL (beta=0, as ours),
+    no gradient checkpointing (ours has none), micro-batches of ``--micro-batch`` with
+    gradient accumulation up to the same ``prompts x group`` sequences per optimizer step,
+    all generated in one batch (``steps_per_generation`` = accumulation steps).
+    """
     try:
         import trl
         from datasets import Dataset
-        from tokenizers import Tokenizer, models
+        from tokenizers import Tokenizer, models, pre_tokenizers
         from transformers import PreTrainedTokenizerFast, TrainerCallback
     except ImportError as exc:
         return {"available": False, "reason": f"{exc}"}
@@ -126,11 +134,11 @@ def trl_step_time(model: Any, args: argparse.Namespace, budget_s: float) -> dict
         pad_token="t0",
         eos_token="t1",
     )
-    tok.backend_tokenizer.pre_tokenizer = __import__("tokenizers").pre_tokenizers.WhitespaceSplit()
+    tok.backend_tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     rng = __import__("numpy").random.default_rng(0)
     prompts = [
         " ".join(f"t{int(x)}" for x in rng.integers(2, vocab, args.prompt_len))
-        for _ in range(args.prompts * 4)
+        for _ in range(args.prompts * (args.steps + 2))
     ]
     ds = Dataset.from_dict({"prompt": prompts})
 
@@ -138,6 +146,9 @@ def trl_step_time(model: Any, args: argparse.Namespace, budget_s: float) -> dict
         return [float(rng.random()) for _ in completions]
 
     times: list[float] = []
+    lengths: list[float] = []
+    sequences = args.prompts * args.group
+    accum = max(1, sequences // args.micro_batch)
 
     class Timer(TrainerCallback):
         def on_step_begin(self, *a: Any, **k: Any) -> None:
@@ -146,11 +157,16 @@ def trl_step_time(model: Any, args: argparse.Namespace, budget_s: float) -> dict
         def on_step_end(self, *a: Any, **k: Any) -> None:
             times.append(time.perf_counter() - self.t)
 
+        def on_log(self, *a: Any, logs: dict[str, Any] | None = None, **k: Any) -> None:
+            if logs and "completions/mean_length" in logs:
+                lengths.append(float(logs["completions/mean_length"]))
+
     conf = trl.GRPOConfig(
-        output_dir="/tmp/trl_bench", per_device_train_batch_size=args.prompts * args.group,
-        num_generations=args.group, max_completion_length=args.gen_len,
-        gradient_accumulation_steps=1, max_steps=args.steps + 1, bf16=True, logging_steps=1000,
-        report_to=[], save_strategy="no", temperature=1.0, beta=0.0,
+        output_dir="/tmp/trl_bench", per_device_train_batch_size=args.micro_batch,
+        gradient_accumulation_steps=accum, num_generations=args.group,
+        max_completion_length=args.gen_len, max_steps=args.steps + 1, bf16=bf16,
+        logging_steps=1, report_to=[], save_strategy="no", temperature=1.0, beta=0.0,
+        gradient_checkpointing=False, learning_rate=1e-6, use_cpu=not bf16,
     )  # fmt: skip
     try:
         trainer = trl.GRPOTrainer(model=model, reward_funcs=reward, args=conf, train_dataset=ds,
@@ -159,7 +175,46 @@ def trl_step_time(model: Any, args: argparse.Namespace, budget_s: float) -> dict
     except Exception as exc:  # TRL's API moves fast: record, don't crash the benchmark
         return {"available": True, "error": f"{type(exc).__name__}: {exc}", "trl": trl.__version__}
     steady = times[1:] or times
-    return {"available": True, "trl": trl.__version__, "step_s": statistics.median(steady)}
+    return {
+        "available": True,
+        "trl": trl.__version__,
+        "step_s": statistics.median(steady),
+        "steps_timed": len(steady),
+        "mean_completion_len": statistics.mean(lengths) if lengths else None,
+        "config": {
+            "per_device_train_batch_size": args.micro_batch,
+            "gradient_accumulation_steps": accum,
+            "gradient_checkpointing": False,
+            "beta": 0.0,
+        },
+    }
+
+
+def run_engine(
+    name: str, model: Any, args: argparse.Namespace, device: Any, deadline: float
+) -> dict[str, Any]:
+    """Warm-up + ``--steps`` timed GRPO steps with one rollout engine; median timings."""
+    from agentgym.train.rollout import HFEngine
+    from agentgym.train.static_engine import StaticEngine
+
+    b = args.prompts * args.group
+    if name == "static":
+        engine: Any = StaticEngine(model, eos_id=1, pad_id=0, batch_size=b, ignore_eos=True)
+    else:
+        engine = HFEngine(model, eos_id=1, pad_id=0, batch_size=b, ignore_eos=True)
+    rows = []
+    for i in range(args.steps + 1):
+        if i > 1 and time.perf_counter() > deadline:
+            break
+        r = agentgym_step(model, engine, args, device, seed=i)
+        if i > 0:  # the first step warms up kernels, the allocator and (static) the CUDA graph
+            rows.append(r)
+    med = {k: statistics.median(r[k] for r in rows) for k in rows[0]} if rows else {}
+    out: dict[str, Any] = {**med, "steps_timed": len(rows)}
+    if name == "static":
+        out["cuda_graphs"] = any(bf.graph is not None for bf in engine._bufs.values())
+        out["graph_error"] = engine.graph_error
+    return out
 
 
 def main() -> None:
@@ -175,6 +230,9 @@ def main() -> None:
     p.add_argument("--gen-len", type=int, default=512)
     p.add_argument("--micro-batch", type=int, default=16)
     p.add_argument("--steps", type=int, default=3, help="timed steps after one warm-up")
+    p.add_argument(
+        "--engines", default="static,hf", help="agentgym rollout engines to time, comma-separated"
+    )
     p.add_argument("--budget-s", type=float, default=540.0)
     p.add_argument("--no-trl", action="store_true")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "train_throughput.json"))
@@ -189,14 +247,8 @@ def main() -> None:
     if args.cpu_smoke:
         device = torch.device("cpu")
         torch.set_num_threads(2)
-        args.prompts, args.group, args.prompt_len, args.gen_len, args.micro_batch, args.steps = (
-            2,
-            4,
-            16,
-            16,
-            4,
-            2,
-        )
+        args.prompts, args.group, args.prompt_len, args.gen_len = 2, 4, 16, 16
+        args.micro_batch, args.steps = 4, 2
         dtype = "float32"
     else:
         if not torch.cuda.is_available():
@@ -214,72 +266,89 @@ def main() -> None:
     args._opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
     n_params = count_params(model)
     n_nonembed = count_params(model, exclude_embeddings=True)
-
-    rows = []
-    for i in range(args.steps + 1):
-        if time.perf_counter() - start > args.budget_s / 2:
-            break
-        r = agentgym_step(model, args, device, seed=i)
-        if i > 0:  # the first step warms up kernels and the allocator
-            rows.append(r)
-    b = args.prompts * args.group
-    tokens = b * (args.prompt_len + args.gen_len)
-    med = {k: statistics.median(r[k] for r in rows) for k in rows[0]} if rows else {}
-    flops = (
-        2 * n_nonembed * b * (args.prompt_len + args.gen_len)  # rollout: prefill + decode
-        + 2 * n_nonembed * tokens  # old log-probs
-        + 6 * n_nonembed * tokens  # update
-    )
     name = torch.cuda.get_device_name() if device.type == "cuda" else "cpu"
     peak = peak_flops(name)
-    ours = {
-        **med,
-        "tokens_per_s": tokens / med["step_s"] if med else None,
-        "mfu": flops / med["step_s"] / peak if (med and peak) else None,
-    }
-    trl_res: dict[str, Any] = {"available": False, "reason": "skipped (--no-trl or --cpu-smoke)"}
-    if not args.no_trl and not args.cpu_smoke and time.perf_counter() - start < args.budget_s * 0.6:
-        trl_res = trl_step_time(model, args, args.budget_s - (time.perf_counter() - start))
-        if trl_res.get("step_s"):
-            trl_res["tokens_per_s"] = tokens / trl_res["step_s"]
-    result = {
-        "device": name,
-        "torch": torch.__version__,
-        "model": {
-            "params": n_params,
-            "non_embedding_params": n_nonembed,
-            **model_config(args.cpu_smoke),
-        },
-        "batch": {
-            "sequences": b,
-            "prompt_len": args.prompt_len,
-            "gen_len": args.gen_len,
-            "micro_batch": args.micro_batch,
-        },
-        "agentgym": ours,
-        "trl": trl_res,
-        "speedup_vs_trl": (ours["tokens_per_s"] / trl_res["tokens_per_s"])
-        if trl_res.get("tokens_per_s") and ours["tokens_per_s"]
-        else None,
-        "smoke": args.cpu_smoke,
-        "wall_s": time.perf_counter() - start,
-    }
+    b = args.prompts * args.group
+    tokens = b * (args.prompt_len + args.gen_len)
+    gen_flops = 2 * n_nonembed * tokens  # rollout: prefill + decode
+    train_flops = 6 * n_nonembed * tokens  # fwd + bwd of the update
+    ours_flops = gen_flops + 2 * n_nonembed * tokens + train_flops  # + old log-probs pass
+
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    ours: dict[str, dict[str, Any]] = {}
+    trl_res: dict[str, Any] = {"available": False, "reason": "skipped (--no-trl)"}
     out = (
         Path(args.out)
         if not args.cpu_smoke
         else Path(args.out).with_name("train_throughput_cpu_smoke.json")
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+
+    def write() -> dict[str, Any]:
+        best = ours.get(engines[0], {}) if engines else {}
+        result = {
+            "device": name,
+            "torch": torch.__version__,
+            "model": {
+                "params": n_params,
+                "non_embedding_params": n_nonembed,
+                **model_config(args.cpu_smoke),
+            },
+            "batch": {
+                "sequences": b,
+                "prompt_len": args.prompt_len,
+                "gen_len": args.gen_len,
+                "micro_batch": args.micro_batch,
+            },
+            "agentgym": best,
+            "agentgym_engines": ours,
+            "trl": trl_res,
+            "speedup_vs_trl": (best["tokens_per_s"] / trl_res["tokens_per_s"])
+            if trl_res.get("tokens_per_s") and best.get("tokens_per_s")
+            else None,
+            "smoke": args.cpu_smoke,
+            "wall_s": time.perf_counter() - start,
+        }
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        return result
+
+    n_runs = len(engines) + (0 if args.no_trl else 1)
+    for i, eng in enumerate(engines):
+        deadline = start + args.budget_s * (i + 1) / (n_runs + 0.5)
+        r = run_engine(eng, model, args, device, deadline)
+        if r.get("step_s"):
+            r["tokens_per_s"] = tokens / r["step_s"]
+            r["mfu"] = ours_flops / r["step_s"] / peak if peak else None
+        ours[eng] = r
+        write()
+        print(f"{eng:<10} {r}", flush=True)
+    if not args.no_trl:
+        trl_res = trl_step_time(
+            model, args, args.budget_s - (time.perf_counter() - start), bf16=not args.cpu_smoke
+        )
+        if trl_res.get("step_s"):
+            trl_res["tokens_per_s"] = tokens / trl_res["step_s"]
+            trl_res["mfu"] = (gen_flops + train_flops) / trl_res["step_s"] / peak if peak else None
+    result = write()
+
     print(f"{'device':<22}{name}")
     print(f"{'params':<22}{n_params / 1e6:.1f}M ({n_nonembed / 1e6:.1f}M non-embedding)")
-    if med:
-        print(
-            f"{'step (s)':<22}{med['step_s']:.3f}  rollout {med['rollout_s']:.3f} | logprob {med['logprob_s']:.3f} | update {med['update_s']:.3f}"
+    print(f"{'batch':<22}{b} x ({args.prompt_len} prompt + {args.gen_len} generated) tokens")
+    base = trl_res.get("tokens_per_s")
+    for eng, r in [*ours.items(), ("trl", trl_res)]:
+        if not r.get("step_s"):
+            print(f"{eng:<22}{r.get('error') or r.get('reason') or 'no steps'}")
+            continue
+        split = " | ".join(
+            f"{k[:-2]} {r[k]:.2f}" for k in ("rollout_s", "logprob_s", "update_s") if k in r
         )
-        mfu = "n/a (unknown peak)" if ours["mfu"] is None else f"{ours['mfu']:.3f}"
-        print(f"{'tokens/s':<22}{ours['tokens_per_s']:.0f}   MFU {mfu}")
-    print(f"{'TRL':<22}{trl_res}")
+        mfu = "n/a" if r.get("mfu") is None else f"{r['mfu']:.3f}"
+        ratio = f"  x{r['tokens_per_s'] / base:.2f} vs TRL" if base else ""
+        print(
+            f"{eng:<22}step {r['step_s']:.2f}s ({split or 'generate+train'})  "
+            f"{r['tokens_per_s']:.0f} tok/s  MFU {mfu}{ratio}"
+        )
+    print(f"speedup_vs_trl        {result['speedup_vs_trl']}")
     print(f"wrote {out}")
 
 

@@ -66,9 +66,10 @@ class EnvConfig(_Section):
 
 
 class RolloutConfig(_Section):
-    """Generation: HF `generate` with KV cache (or vLLM when installed and on GPU)."""
+    """Generation engine: ``auto`` is ``static`` on CUDA (static KV cache + CUDA graphs) for
+    Llama/Qwen2-style models, else ``hf`` (HF ``generate``); ``vllm`` when installed."""
 
-    engine: Literal["hf", "vllm"] = "hf"
+    engine: Literal["auto", "hf", "static", "vllm"] = "auto"
     max_new_tokens: int = 4  # per assistant turn
     max_total_tokens: int = 256  # whole episode (prompt + all turns)
     temperature: float = 1.0

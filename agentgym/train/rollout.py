@@ -97,6 +97,22 @@ class RolloutEngine(Protocol):
     ) -> list[Generation]: ...
 
 
+def sample_and_logprob(
+    scores: Tensor, temperature: float, generator: torch.Generator
+) -> tuple[Tensor, Tensor]:
+    """Sample one token per row (Gumbel-max from ``generator``; greedy at temperature 0) and
+    return it with its log-prob under the sampling distribution, in FP32."""
+    t = temperature if temperature > 0 else 1.0
+    logp = torch.log_softmax(scores.float() / t, dim=-1)
+    if temperature > 0:
+        u = torch.rand(logp.shape, generator=generator, device=logp.device)
+        gumbel = -torch.log(-torch.log(u.clamp(min=1e-20, max=1.0 - 1e-7)))
+        tok = (logp + gumbel).argmax(-1)
+    else:
+        tok = logp.argmax(-1)
+    return tok, logp.gather(1, tok[:, None]).squeeze(1)
+
+
 class _SampleAndRecord:
     """A logits processor that samples (Gumbel-max, explicit generator) and records log p.
 
@@ -111,15 +127,8 @@ class _SampleAndRecord:
         self.logprobs: list[Tensor] = []
 
     def __call__(self, input_ids: Tensor, scores: Tensor) -> Tensor:
-        t = self.temperature if self.temperature > 0 else 1.0
-        logp = torch.log_softmax(scores.float() / t, dim=-1)
-        if self.temperature > 0:
-            u = torch.rand(logp.shape, generator=self.generator, device=logp.device)
-            gumbel = -torch.log(-torch.log(u.clamp(min=1e-20, max=1.0 - 1e-7)))
-            tok = (logp + gumbel).argmax(-1)
-        else:
-            tok = logp.argmax(-1)
-        self.logprobs.append(logp.gather(1, tok[:, None]).squeeze(1))
+        tok, logp = sample_and_logprob(scores, self.temperature, self.generator)
+        self.logprobs.append(logp)
         out = torch.full_like(scores, -torch.inf)
         out.scatter_(1, tok[:, None], 0.0)
         return out

@@ -34,6 +34,7 @@ from agentgym.train.losses import (
 )
 from agentgym.train.model import build_model, torch_dtype
 from agentgym.train.rollout import Episode, HFEngine, RolloutRequest, VLLMEngine, collect_episodes
+from agentgym.train.static_engine import StaticEngine, check_supported
 from agentgym.train.tokenizer import build_chat_tokenizer, chat_stop_ids, pad_id, vocab_size
 from agentgym.train.toy_env import ToyChatFormat, build_toy_tokenizer
 
@@ -241,8 +242,7 @@ class Trainer:
         rollout_dtype = torch_dtype(rcfg.dtype) if rcfg.dtype else None
         share = rollout_dtype is None or rollout_dtype == torch_dtype(self.cfg.model.dtype)
         head_fp32 = self.cfg.model.lm_head_fp32 if rcfg.lm_head_fp32 is None else rcfg.lm_head_fp32
-        return HFEngine(
-            self.model,
+        kwargs: dict[str, Any] = dict(
             eos_id=self.stop_ids,
             pad_id=self.pad_id,
             batch_size=rcfg.batch_size,
@@ -250,6 +250,19 @@ class Trainer:
             share=share,
             lm_head_fp32=head_fp32,
         )
+        engine = rcfg.engine
+        if engine == "auto":
+            engine = "hf"
+            if self.device.type == "cuda":
+                try:
+                    check_supported(self.model)
+                    engine = "static"
+                except ConfigError:
+                    pass
+        self.engine_name = engine
+        if engine == "static":
+            return StaticEngine(self.model, **kwargs)
+        return HFEngine(self.model, **kwargs)
 
     # -- one step ---------------------------------------------------------------
 
