@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from agentgym.chat.base import (
     ChatFormat,
@@ -11,7 +13,6 @@ from agentgym.chat.base import (
     content_of,
     loads_json,
     make_call,
-    tojson,
 )
 from agentgym.errors import ParseError
 from agentgym.types import Message
@@ -22,11 +23,27 @@ _CALL = re.compile(
     r"<\|tool_call_begin\|>(.*?)<\|tool_call_argument_begin\|>(.*?)<\|tool_call_end\|>", re.S
 )
 _ID = re.compile(r"^(?:functions\.)?([^:]+?)(?::\d+)?$")
+DEFAULT_SYSTEM = "You are Kimi, an AI assistant created by Moonshot AI."
+
+
+def _sorted_deep(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _sorted_deep(v) for k, v in sorted(obj.items())}
+    if isinstance(obj, list):
+        return [_sorted_deep(v) for v in obj]
+    return obj
+
+
+def declare_tools(tools: list[dict[str, Any]]) -> str:
+    """The ``tool_declare`` body: the OpenAI tool dicts as compact JSON (no spaces, non-ASCII
+    kept), every mapping's keys sorted -- Kimi's tokenizer sorts the tools before its template
+    prints them with ``separators=(',', ':')``."""
+    return json.dumps(_sorted_deep(tools), ensure_ascii=False, separators=(",", ":"))
 
 
 class KimiK2(ChatFormat):
     name = "kimi-k2"
-    reference = "moonshotai/Kimi-K2-Instruct (reconstructed; see docs/chat-formats.md)"
+    reference = "moonshotai/Kimi-K2-Instruct chat_template.jinja (2025-08-11 revision)"
     eos_token = "<|im_end|>"
     end_of_turn = "<|im_end|>"
     stop_strings = ("<|im_end|>",)
@@ -48,7 +65,9 @@ class KimiK2(ChatFormat):
         if tools and start == 0:
             segs.append(
                 Segment(
-                    f"<|im_system|>tool_declare<|im_middle|>{tojson(tools)}<|im_end|>", "text", -1
+                    f"<|im_system|>tool_declare<|im_middle|>{declare_tools(tools)}<|im_end|>",
+                    "text",
+                    -1,
                 )
             )
         for i in range(start, len(messages)):
@@ -56,7 +75,7 @@ class KimiK2(ChatFormat):
             if i == 0 and m.role != "system":
                 segs.append(
                     Segment(
-                        "<|im_system|>system<|im_middle|>You are Kimi, an AI assistant created by Moonshot AI.<|im_end|>\n",
+                        f"<|im_system|>system<|im_middle|>{DEFAULT_SYSTEM}<|im_end|>\n",
                         "text",
                         -1,
                     )

@@ -6,7 +6,8 @@ Not run by the tests. How the committed JSON files were made (once, by hand):
    ``chat_template.jinja``; we read the copies vendored under ``models/templates/`` in
    llama.cpp forks) to ``$REF_TEMPLATES/<file>.jinja``. The template files themselves are
    third-party and are NOT committed.
-2. ``REF_TEMPLATES=/tmp/ref_templates python tests/chat/golden/make_golden.py``
+2. ``REF_TEMPLATES=/tmp/ref_templates python tests/chat/golden/make_golden.py [FAMILY ...]``
+   (no family names: every family; otherwise only the named ones are rewritten).
 
 Every case of ``tests/chat/corpus.py`` goes through transformers' ``apply_chat_template``
 on a tiny tokenizer that carries the template and the family's bos/eos tokens. If the
@@ -15,6 +16,10 @@ template fails on the raw OpenAI-shaped data for a reason other than ``raise_exc
 expected), the case is retried once with ``content: null`` -> ``""`` and arguments as JSON
 strings, and the record says ``"variant": "normalized"``. A template that raises on
 purpose is recorded as ``{"error": ...}``: our renderer must raise ``ChatFormatError``.
+
+Some publishers ship a tokenizer class (``trust_remote_code``) whose ``apply_chat_template``
+rewrites the tools before its template sees them; ``TOOLS_HOOKS`` repeats that step so the
+golden text is what ``AutoTokenizer.from_pretrained(model, trust_remote_code=True)`` renders.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import datetime
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from tokenizers import Tokenizer, models
@@ -56,6 +63,20 @@ FAMILIES = {
 }
 # Hermes 3 ships two templates; without tools transformers picks the plain ChatML one.
 HERMES3_DEFAULT = "hermes3_default.jinja"
+
+
+def _sort_keys_deep(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _sort_keys_deep(v) for k, v in sorted(obj.items())}
+    if isinstance(obj, list):
+        return [_sort_keys_deep(v) for v in obj]
+    return obj
+
+
+# family -> what the publisher's tokenizer class does to ``tools`` before the template runs.
+# Kimi K2's ``TikTokenTokenizer.apply_chat_template`` (tokenization_kimi.py) sorts every
+# mapping in the tools by key, recursively.
+TOOLS_HOOKS: dict[str, Callable[[Any], Any]] = {"kimi-k2": _sort_keys_deep}
 
 
 def _normalize(messages: list[dict], args_as: str) -> list[dict]:
@@ -99,10 +120,14 @@ def render_case(family: str, case: dict, ref: Path) -> dict:
     kwargs = dict(extra)
     kwargs.pop("date", None)  # strftime_now() reads the patched clock below
 
+    tools = case["tools"]
+    if tools and family in TOOLS_HOOKS:
+        tools = TOOLS_HOOKS[family](copy.deepcopy(tools))
+
     def run(messages: list[dict]) -> str:
         return tok.apply_chat_template(
             messages,
-            tools=case["tools"],
+            tools=tools,
             add_generation_prompt=case["add_generation_prompt"],
             tokenize=False,
             **kwargs,
@@ -136,7 +161,11 @@ def main() -> None:
     ref = Path(os.environ.get("REF_TEMPLATES", "/tmp/ref_templates"))
     chat_template_utils.datetime = _FixedDatetime  # fixed "today" for strftime_now()
     out_dir = Path(__file__).resolve().parent
-    for family in FAMILIES:
+    wanted = sys.argv[1:] or list(FAMILIES)
+    unknown = [f for f in wanted if f not in FAMILIES]
+    if unknown:
+        sys.exit(f"unknown families: {', '.join(unknown)} (known: {', '.join(FAMILIES)})")
+    for family in wanted:
         records = {name: render_case(family, case, ref) for name, case in CASES.items()}
         path = out_dir / f"{family}.json"
         path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
