@@ -198,10 +198,8 @@ def run_engine(
     from agentgym.train.static_engine import StaticEngine
 
     b = args.prompts * args.group
-    if name == "static":
-        engine: Any = StaticEngine(model, eos_id=1, pad_id=0, batch_size=b, ignore_eos=True)
-    else:
-        engine = HFEngine(model, eos_id=1, pad_id=0, batch_size=b, ignore_eos=True)
+    kw: dict[str, Any] = dict(eos_id=1, pad_id=0, batch_size=b, ignore_eos=True, lm_head_fp32=True)
+    engine: Any = StaticEngine(model, **kw) if name == "static" else HFEngine(model, **kw)
     rows = []
     for i in range(args.steps + 1):
         if i > 1 and time.perf_counter() > deadline:
@@ -274,6 +272,7 @@ def main() -> None:
     train_flops = 6 * n_nonembed * tokens  # fwd + bwd of the update
     ours_flops = gen_flops + 2 * n_nonembed * tokens + train_flops  # + old log-probs pass
 
+    plain_head = model.get_output_embeddings()  # the engines swap in an FP32 head (our default)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     ours: dict[str, dict[str, Any]] = {}
     trl_res: dict[str, Any] = {"available": False, "reason": "skipped (--no-trl)"}
@@ -299,6 +298,8 @@ def main() -> None:
                 "gen_len": args.gen_len,
                 "micro_batch": args.micro_batch,
             },
+            "agentgym_setup": "rollout with FP32 LM head; separate old-log-prob pass (FP32 head, "
+            "chunked); update fwd+bwd with FP32 head; AdamW",
             "agentgym": best,
             "agentgym_engines": ours,
             "trl": trl_res,
@@ -323,6 +324,7 @@ def main() -> None:
         write()
         print(f"{eng:<10} {r}", flush=True)
     if not args.no_trl:
+        model.set_output_embeddings(plain_head)  # TRL gets the stock model (bf16 logits)
         trl_res = trl_step_time(
             model, args, args.budget_s - (time.perf_counter() - start), bf16=not args.cpu_smoke
         )
