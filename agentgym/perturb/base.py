@@ -14,7 +14,7 @@ with :func:`replay` and a default-constructed transform.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar, get_args
 
@@ -224,8 +224,18 @@ class ToolsTransform(Transform):
         Returns a string instead when the call is answered without running anything
         (a distractor tool): that string is the tool's canned response.
         Raises :class:`~agentgym.errors.ToolError` subclasses for calls the agent got wrong.
+        Subclasses override this or :meth:`inverter` (which this calls).
         """
-        return call
+        invert = self.inverter(params)
+        return call if invert is None else invert(call)
+
+    def inverter(self, params: dict[str, Any]) -> Callable[[ToolCall], ToolCall | str] | None:
+        """``invert_call`` with ``params`` bound, for the per-call path: the lookup tables it
+        needs are built here, once per episode, not on every call. ``None``: every call is
+        left alone (the transform renames nothing)."""
+        if type(self).invert_call is ToolsTransform.invert_call:
+            return None
+        return lambda call: self.invert_call(call, params)
 
 
 class TextTransform(Transform):

@@ -24,7 +24,7 @@ import gymnasium as gym
 import numpy as np
 
 from agentgym.errors import ConfigError
-from agentgym.perturb.base import ChatOptions, Compose, Transform
+from agentgym.perturb.base import ChatOptions, Compose, Transform, updated
 from agentgym.perturb.episode import EpisodePerturbation
 from agentgym.perturb.recipe import load_recipe
 from agentgym.tools import Tool, execute_call
@@ -203,17 +203,22 @@ class PerturbedEnv(gym.Wrapper):
     def run_call(self, call: ToolCall, sandbox: Any) -> Observation:
         """One call of a perturbed tool: intercept, map back, run on the layer below, perturb."""
         below = self._below
-        obs, real = self.ep.run(call, lambda real: execute_call(below, sandbox, real))
-        if real is not None:  # obs is a fresh copy: set its metadata without a second copy
-            obs.__dict__["metadata"] = {
+        obs, text, real = self.ep.run_parts(call, lambda real: execute_call(below, sandbox, real))
+        if real is None:
+            kind = obs.metadata.get("perturbation", "tool_error")
+            self._events.append({"episode": self.episode, "kind": kind, "tool": call.name})
+            return obs
+        # One copy of the real tool's observation, and only when something differs: the text
+        # the agent sees, or the call that really ran (for the monitor) when it was renamed.
+        update: dict[str, Any] = {}
+        if text is not obs.content:
+            update["content"] = text
+        if real is not call:
+            update["metadata"] = {
                 **obs.metadata,
                 "real_call": {"name": real.name, "arguments": real.arguments},
             }
-            obs.__pydantic_fields_set__.add("metadata")
-        else:
-            kind = obs.metadata.get("perturbation", "tool_error")
-            self._events.append({"episode": self.episode, "kind": kind, "tool": call.name})
-        return obs
+        return updated(obs, update) if update else obs
 
     # -- installing one episode -----------------------------------------------------------
     def _install(self, core: Any, info: dict[str, Any]) -> None:

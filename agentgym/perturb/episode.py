@@ -55,7 +55,11 @@ class EpisodePerturbation:
         self._failed: set[str] = set()
         # The per-call path, resolved once: it runs on every env step.
         self._tool_steps = self._steps.get("tools", [])
-        self._inverse_steps = list(reversed(self._tool_steps))
+        # The inverse mapping, last transform first, with its lookup tables built once here;
+        # transforms that rename nothing are left out.
+        self._inverters = [
+            f for t, params in reversed(self._tool_steps) if (f := t.inverter(params)) is not None
+        ]
         self._response_steps = self._steps.get("tool_response", [])
         self._transient = [
             (t, params)
@@ -232,19 +236,30 @@ class EpisodePerturbation:
         self, call: ToolCall, execute: Callable[[ToolCall], Observation]
     ) -> tuple[Observation, ToolCall | None]:
         """``call``, also returning the real call that ran (``None``: nothing ran)."""
+        obs, text, real = self.run_parts(call, execute)
+        if real is None:
+            return obs, None
+        return updated(obs, {"content": text}), real
+
+    def run_parts(
+        self, call: ToolCall, execute: Callable[[ToolCall], Observation]
+    ) -> tuple[Observation, str, ToolCall | None]:
+        """The pieces of :meth:`run` for a caller that builds the observation itself (one copy,
+        not two): (the real tool's observation, its content as the agent sees it, the real
+        call); or (the observation shown instead, its content, ``None``) when nothing ran."""
         index = self._calls
         self._calls += 1
         try:  # resolved once, for intercept and map_call alike
             resolved = self._resolve(call)
         except ToolError as exc:
-            return Observation(content=str(exc), is_error=True), None
+            return Observation(content=str(exc), is_error=True), str(exc), None
         obs = self._intercept(call, resolved, index)
         if obs is not None:
-            return obs, None
+            return obs, obs.content, None
         assert not isinstance(resolved, str)  # distractors were answered by _intercept
         result = execute(resolved)
         text = self.tool_response(result.content, resolved.name, index, is_error=result.is_error)
-        return updated(result, {"content": text}), resolved
+        return result, text, resolved
 
     # -- keeping prompts consistent with renamed tools ---------------------------------
     def _renames(self, tool: ToolSpec) -> tuple[str, dict[str, str]] | None:
@@ -300,8 +315,8 @@ class EpisodePerturbation:
                     f"unknown tool {call.name!r}; available tools: {', '.join(names)}"
                 )
         out: ToolCall | str = call
-        for t, params in self._inverse_steps:
-            out = t.invert_call(out, params)
+        for invert in self._inverters:
+            out = invert(out)
             if isinstance(out, str):
                 return out
         return out

@@ -245,26 +245,36 @@ class ResponseReorderLines(ResponseTransform):
         return "\n".join(lines)
 
 
-_COLOR_RULES = [
-    (re.compile(r"\b(error|Error|ERROR|FAILED|failed|Traceback)\b"), "\x1b[31m", 0),
-    (re.compile(r"\b(warning|Warning|WARNING|WARN)\b"), "\x1b[33m", 0),
-    (re.compile(r"\b(PASSED|passed|OK|ok)\b"), "\x1b[32m", 0),
-    (re.compile(r"(?<![\w/])(?:\./|/)?[\w.-]+/[\w./-]+"), "\x1b[36m", 1),
-    (re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])"), "\x1b[35m", 1),
+_RESET = "\x1b[0m"
+# (pattern, colour code, tier, cheap pre-check). Each pattern is one capturing group around the
+# whole match, so ``re.split`` returns the text between matches and the matches alternately:
+# colouring is then one C-level split and a join, where ``re.sub`` with a ``\g<0>`` template
+# runs a Python callback per match. The number rule starts with ``\d`` (its lookbehind moved
+# after the first digit, same matches) so the scan skips non-digits quickly. The pre-check is a
+# substring test without which the rule cannot match: a cheap skip, scanning costs more.
+_COLOR_RULES: list[tuple[re.Pattern[str], str, int, Any]] = [
+    (
+        re.compile(r"\b(error|Error|ERROR|FAILED|failed|Traceback)\b"),
+        "\x1b[31m",
+        0,
+        lambda t: "rror" in t or "RROR" in t or "FAILED" in t or "failed" in t or "Traceback" in t,
+    ),
+    (
+        re.compile(r"\b(warning|Warning|WARNING|WARN)\b"),
+        "\x1b[33m",
+        0,
+        lambda t: "arning" in t or "ARN" in t,
+    ),
+    (
+        re.compile(r"\b(PASSED|passed|OK|ok)\b"),
+        "\x1b[32m",
+        0,
+        lambda t: "PASSED" in t or "passed" in t or "OK" in t or "ok" in t,
+    ),
+    (re.compile(r"(?<![\w/])((?:\./|/)?[\w.-]+/[\w./-]+)"), "\x1b[36m", 1, lambda t: "/" in t),
+    (re.compile(r"(\d(?<![\w.]\d)\d*(?:\.\d+)?)(?![\w.])"), "\x1b[35m", 1, None),
 ]
-# Substrings without which a rule cannot match (a cheap skip: scanning with the regex costs
-# more), and each rule's replacement template (its codes carry no backslash).
-_COLOR_NEEDS: list[tuple[str, ...] | None] = [
-    ("rror", "RROR", "FAILED", "failed", "Traceback"),
-    ("arning", "ARN"),
-    ("PASSED", "passed", "OK", "ok"),
-    ("/",),
-    None,
-]
-_COLOR_FAST = [
-    (rx, f"{code}\\g<0>\x1b[0m", tier, needs)
-    for (rx, code, tier), needs in zip(_COLOR_RULES, _COLOR_NEEDS, strict=True)
-]
+_LINE_ON = "\x1b[1m\x1b[K"
 
 
 @register
@@ -286,13 +296,15 @@ class ResponseAnsiColors(ResponseTransform):
         text = obj.text
         if "\x1b" in text:
             return text
-        for rx, template, tier, needs in _COLOR_FAST:
-            if tier <= params["tier"] and (needs is None or any(n in text for n in needs)):
-                text = _color_outside_codes(text, rx, template)
+        top = params["tier"]
+        for rx, code, tier, needs in _COLOR_RULES:
+            if tier <= top and (needs is None or needs(text)):
+                text = _color_outside_codes(text, rx, code)
         if params["line_codes"]:
-            text = "\n".join(
-                f"\x1b[1m\x1b[K{line}\x1b[0m" if line else line for line in text.split("\n")
-            )
+            # Every non-empty line wrapped in bold + erase-line ... reset. The input had no
+            # escape codes, so "on" directly followed by "reset" only comes from an empty line.
+            on = _LINE_ON
+            text = (on + text.replace("\n", f"{_RESET}\n{on}") + _RESET).replace(on + _RESET, "")
         return text
 
     def restore(self, obj, params):
@@ -302,11 +314,20 @@ class ResponseAnsiColors(ResponseTransform):
 _CODED_RE = re.compile(r"(\x1b\[[0-9;]*m[^\x1b]*\x1b\[0m)")
 
 
-def _color_outside_codes(text: str, rx: re.Pattern[str], template: str) -> str:
+def _wrap_matches(text: str, rx: re.Pattern[str], code: str) -> str:
+    """Each match of the one-group ``rx`` wrapped in ``code`` ... reset, as ``rx.sub`` would."""
+    parts = rx.split(text)
+    if len(parts) == 1:
+        return text
+    parts[1::2] = [f"{code}{m}{_RESET}" for m in parts[1::2]]
+    return "".join(parts)
+
+
+def _color_outside_codes(text: str, rx: re.Pattern[str], code: str) -> str:
     if "\x1b" not in text:  # nothing coloured yet: the split below would give [text]
-        return rx.sub(template, text)
+        return _wrap_matches(text, rx, code)
     parts = _CODED_RE.split(text)
-    return "".join(p if p.startswith("\x1b") else rx.sub(template, p) for p in parts)
+    return "".join(p if p.startswith("\x1b") else _wrap_matches(p, rx, code) for p in parts)
 
 
 @register
@@ -437,6 +458,17 @@ class ResponseWrapper(ResponseTransform):
 
 
 _NUM_FORMATS = ["{n:>6}\t", "{n}: ", "L{n}| "]
+_NUM_PREFIXES: list[list[str]] = [[] for _ in _NUM_FORMATS]  # per format: prefixes of 1, 2, ...
+
+
+def _line_prefixes(fmt: int, n: int) -> list[str]:
+    """The first ``n`` line prefixes of a format (grown on demand, shared by every call)."""
+    out = _NUM_PREFIXES[fmt]
+    if len(out) < n:  # a new list, swapped in whole: threads never see a half-grown one
+        template = _NUM_FORMATS[fmt]
+        more = range(len(out) + 1, max(n, 2 * len(out)) + 1)
+        out = _NUM_PREFIXES[fmt] = out + [template.format(n=i) for i in more]
+    return out
 
 
 @register
@@ -458,8 +490,8 @@ class ResponseLineNumbers(ResponseTransform):
         return {"format": _choose(rng, self.knobs["formats"])}
 
     def apply_text(self, obj, params):
-        fmt = _NUM_FORMATS[params["format"]]
-        return "\n".join(fmt.format(n=i) + line for i, line in enumerate(obj.text.split("\n"), 1))
+        lines = obj.text.split("\n")
+        return "\n".join(map(str.__add__, _line_prefixes(params["format"], len(lines)), lines))
 
     def restore(self, obj, params):
         fmt = _NUM_FORMATS[params["format"]]

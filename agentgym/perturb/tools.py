@@ -101,11 +101,19 @@ class _RenameTools(ToolsTransform):
         new = params["names"].get(call.name, call.name)
         return call if new == call.name else updated(call, {"name": new})
 
-    def invert_call(self, call: ToolCall, params: dict[str, Any]) -> ToolCall | str:
+    def inverter(self, params: dict[str, Any]) -> Any:
+        old_of: dict[str, str] = {}
         for old, new in params["names"].items():
-            if new == call.name:
-                return call if old == new else updated(call, {"name": old})
-        return call
+            old_of.setdefault(new, old)  # the first match wins, as in a scan of the map
+        renamed = {new: old for new, old in old_of.items() if new != old}
+        if not renamed:
+            return None
+
+        def invert(call: ToolCall) -> ToolCall:
+            old = renamed.get(call.name)
+            return call if old is None else updated(call, {"name": old})
+
+        return invert
 
 
 def synonym_name(rng: np.random.Generator, name: str) -> str:
@@ -268,20 +276,30 @@ class _RenameArgs(ToolsTransform):
             return call
         return updated(call, {"arguments": {m.get(k, k): v for k, v in call.arguments.items()}})
 
-    def invert_call(self, call, params):
-        m = params["args"].get(call.name)
-        if not m:
-            return call
-        inverse = {new: old for old, new in m.items()}
-        stale = [k for k in call.arguments if k not in inverse and k in m]
-        if stale:
-            raise ToolArgumentError(
-                f"tool {call.name!r} has no argument {stale[0]!r}; "
-                f"its arguments are: {', '.join(inverse)}"
-            )
-        return updated(
-            call, {"arguments": {inverse.get(k, k): v for k, v in call.arguments.items()}}
-        )
+    def inverter(self, params):
+        tables = {
+            tool: (m, {new: old for old, new in m.items()})
+            for tool, m in params["args"].items()
+            if m
+        }
+        if not tables:
+            return None
+
+        def invert(call):
+            entry = tables.get(call.name)
+            if entry is None:
+                return call
+            m, inverse = entry
+            args = call.arguments
+            for k in args:
+                if k not in inverse and k in m:
+                    raise ToolArgumentError(
+                        f"tool {call.name!r} has no argument {k!r}; "
+                        f"its arguments are: {', '.join(inverse)}"
+                    )
+            return updated(call, {"arguments": {inverse.get(k, k): v for k, v in args.items()}})
+
+        return invert
 
 
 @register
@@ -664,11 +682,17 @@ class ToolDistractors(ToolsTransform):
             )
         return out
 
-    def invert_call(self, call, params):
-        if call.name in params["distractors"]:
-            pool = {d["name"]: d for d in bank("responses")["distractor_tools"]}
-            return pool[call.name]["response"]
-        return call
+    def inverter(self, params):
+        if not params["distractors"]:
+            return None
+        pool = {d["name"]: d for d in bank("responses")["distractor_tools"]}
+        answers = {name: pool[name]["response"] for name in params["distractors"]}
+
+        def invert(call):
+            answer = answers.get(call.name)
+            return call if answer is None else answer
+
+        return invert
 
 
 def split_property(tool: ToolSpec) -> str | None:
@@ -747,13 +771,22 @@ class ToolSplit(ToolsTransform):
             return call
         return updated(call, {"name": spec["names"][value], "arguments": args})
 
-    def invert_call(self, call, params):
+    def inverter(self, params):
+        parts: dict[str, tuple[str, str, Any]] = {}  # new name -> (tool, property, value)
         for old, spec in params["splits"].items():
             for value, new_name in spec["names"].items():
-                if new_name == call.name:
-                    args = {**call.arguments, spec["property"]: value}
-                    return updated(call, {"name": old, "arguments": args})
-        return call
+                parts.setdefault(new_name, (old, spec["property"], value))
+        if not parts:
+            return None
+
+        def invert(call):
+            part = parts.get(call.name)
+            if part is None:
+                return call
+            old, prop, value = part
+            return updated(call, {"name": old, "arguments": {**call.arguments, prop: value}})
+
+        return invert
 
 
 @register
@@ -837,19 +870,29 @@ class ToolMerge(ToolsTransform):
         args = {"operation": call.name, **{ren.get(k, k): v for k, v in call.arguments.items()}}
         return updated(call, {"name": params["name"], "arguments": args})
 
-    def invert_call(self, call, params):
-        if not params["members"] or call.name != params["name"]:
-            return call
-        args = dict(call.arguments)
-        op = args.pop("operation", None)
-        if op not in params["members"]:
-            raise ToolArgumentError(
-                f"tool {call.name!r} needs `operation`, one of: {', '.join(params['members'])}"
+    def inverter(self, params):
+        members, name = params["members"], params["name"]
+        if not members:
+            return None
+        inverses = {
+            m: {new: old for old, new in params["renamed"].get(m, {}).items()} for m in members
+        }
+
+        def invert(call):
+            if call.name != name:
+                return call
+            args = dict(call.arguments)
+            op = args.pop("operation", None)
+            inverse = inverses.get(op) if isinstance(op, str) else None
+            if inverse is None:
+                raise ToolArgumentError(
+                    f"tool {call.name!r} needs `operation`, one of: {', '.join(members)}"
+                )
+            return updated(
+                call, {"name": op, "arguments": {inverse.get(k, k): v for k, v in args.items()}}
             )
-        inverse = {new: old for old, new in params["renamed"].get(op, {}).items()}
-        return updated(
-            call, {"name": op, "arguments": {inverse.get(k, k): v for k, v in args.items()}}
-        )
+
+        return invert
 
 
 # --- adversarial ----------------------------------------------------------------------------
