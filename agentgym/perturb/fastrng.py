@@ -12,6 +12,8 @@ non-int keys) goes through :func:`numpy.random.default_rng` as before.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 _M32 = 0xFFFFFFFF
@@ -245,4 +247,29 @@ def _generate_state(pool: list[int]) -> list[int]:
     return out
 
 
-__all__ = ["DerivedRandom", "derived_random"]
+# --- per-call draws from per-episode blocks (transform params "version": 2) --------------------
+
+CALL_BLOCK = 32  # calls per block
+_BLOCK_KEY = 0xB10C  # separates these streams from derived_random's (seed, call_index, ...)
+
+
+@functools.lru_cache(maxsize=1024)
+def _uniform_block(seed: int, width: int, block: int) -> list[float]:
+    rng = np.random.default_rng([seed, _BLOCK_KEY, width, block])
+    return rng.random(CALL_BLOCK * width).tolist()
+
+
+def call_uniforms(seed: int, call_index: int, width: int) -> tuple[list[float], int]:
+    """``width`` floats in [0, 1) for one tool call: ``values[start:start + width]`` of the
+    returned ``(values, start)``.
+
+    A pure function of ``(seed, call_index, width)``, so replays are exact, but drawn
+    ``CALL_BLOCK`` calls at a time from one Generator and cached: a call costs a lookup, not a
+    Generator of its own. Response transforms whose params carry ``"version": 2`` draw their
+    per-call choices here; older records (no version) keep :func:`derived_random`.
+    """
+    block, i = divmod(call_index, CALL_BLOCK)
+    return _uniform_block(seed, width, block), i * width
+
+
+__all__ = ["CALL_BLOCK", "DerivedRandom", "call_uniforms", "derived_random"]

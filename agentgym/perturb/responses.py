@@ -9,6 +9,7 @@ truncation states how much it cut. ``response_transient_error`` is special: the 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, ClassVar
 
@@ -16,10 +17,13 @@ import yaml
 
 from agentgym.perturb.banks import bank
 from agentgym.perturb.base import ResponseTransform, ToolResponse, derived_rng, seed_param
-from agentgym.perturb.fastrng import derived_random
+from agentgym.perturb.fastrng import call_uniforms, derived_random
 from agentgym.perturb.registry import register
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# Params "version" of the transforms that draw per call: 2 = from per-episode blocks
+# (``fastrng.call_uniforms``); records without it (version 1) replay the per-call Generators.
+DRAWS_VERSION = 2
 
 
 def _choose(rng, items):
@@ -342,12 +346,19 @@ class ResponseNoiseLines(ResponseTransform):
     }
 
     def sample_params(self, rng, context):
-        return {"seed": seed_param(rng), **self.knobs}
+        return {"seed": seed_param(rng), **self.knobs, "version": DRAWS_VERSION}
 
     def _plan(self, n_orig: int, obj, params) -> list[tuple[int, str]]:
-        rng = derived_random(params["seed"], obj.call_index, n_orig)
         noise = bank("responses")["noise_lines"]
         plan = []
+        if params.get("version", 1) >= 2:
+            u, i = call_uniforms(params["seed"], obj.call_index, 3 * params["count"])
+            for k in range(params["count"]):
+                at, where, which = u[i + 3 * k : i + 3 * k + 3]
+                pos = 0 if at < 0.5 else int(where * (n_orig + k + 1))
+                plan.append((pos, noise[int(which * len(noise))]))
+            return plan
+        rng = derived_random(params["seed"], obj.call_index, n_orig)
         for k in range(params["count"]):
             pos = 0 if rng.random() < 0.5 else int(rng.integers(n_orig + k + 1))
             plan.append((pos, noise[int(rng.integers(len(noise)))]))
@@ -387,12 +398,20 @@ class ResponseLatencyNote(ResponseTransform):
             "seed": seed_param(rng),
             "note": int(rng.integers(len(notes))),
             "where": self.knobs["where"],
+            "version": DRAWS_VERSION,
         }
 
     def _notes(self, obj, params) -> tuple[str, str | None, str | None]:
-        rng = derived_rng(params["seed"], obj.call_index)
-        s = float(rng.lognormal(0.0, 1.2))
-        where = _choose(rng, params["where"])
+        if params.get("version", 1) >= 2:
+            u, i = call_uniforms(params["seed"], obj.call_index, 3)
+            # lognormal(0, 1.2) by Box-Muller from two of the call's uniforms
+            normal = math.sqrt(-2.0 * math.log1p(-u[i])) * math.cos(2.0 * math.pi * u[i + 1])
+            s = math.exp(1.2 * normal)
+            where = params["where"][int(u[i + 2] * len(params["where"]))]
+        else:
+            rng = derived_rng(params["seed"], obj.call_index)
+            s = float(rng.lognormal(0.0, 1.2))
+            where = _choose(rng, params["where"])
         note = bank("responses")["latency_notes"][params["note"]].format(s=s, ms=round(s * 1000))
         start = (
             f"[queued {round(s * 137) % 900 + 20} ms]"
@@ -564,6 +583,7 @@ class ResponseTransientError(ResponseTransform):
             "rate": k["rate"],
             "max_failures": k["max_failures"],
             "tier": tier,
+            "version": DRAWS_VERSION,
         }
 
     def apply_text(self, obj, params):
@@ -574,6 +594,9 @@ class ResponseTransientError(ResponseTransform):
 
     def fails(self, call_index: int, params: dict[str, Any]) -> bool:
         """Whether the call with this index fails on its first attempt."""
+        if params.get("version", 1) >= 2:
+            u, i = call_uniforms(params["seed"], call_index, 1)
+            return u[i] < params["rate"]
         return bool(derived_random(params["seed"], call_index).random() < params["rate"])
 
     def notice(self, call_index: int, params: dict[str, Any]) -> str:
@@ -589,9 +612,22 @@ class _Insert(ResponseTransform):
     bank_key: ClassVar[str] = ""
 
     def sample_params(self, rng, context):
-        return {"seed": seed_param(rng), **self.knobs}
+        return {"seed": seed_param(rng), **self.knobs, "version": DRAWS_VERSION}
 
     def apply_text(self, obj, params):
+        if params.get("version", 1) >= 2:
+            # one uniform for "is this response hit", then (which item, where) per item
+            u, i = call_uniforms(params["seed"], obj.call_index, 1 + 2 * params["count"])
+            if u[i] >= params["rate"]:
+                return obj.text
+            items = bank("responses")[self.bank_key]
+            lines = obj.text.split("\n")
+            for k in range(params["count"]):
+                item = items[int(u[i + 1 + 2 * k] * len(items))]
+                end = params["where"] == "end"
+                pos = len(lines) if end else int(u[i + 2 + 2 * k] * (len(lines) + 1))
+                lines.insert(pos, item)
+            return "\n".join(lines)
         if (
             params["rate"] < 1.0
             and derived_random(params["seed"], obj.call_index).random() >= params["rate"]

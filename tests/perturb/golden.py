@@ -115,6 +115,7 @@ def transform_cases() -> Iterator[tuple[str, Any]]:
         for severity in SEVERITIES:
             t = cls(p=1.0, severity=severity)
             rows: list[Any] = []
+            legacy: list[Any] = []  # params without "version": the per-call Generators
             for seed in SEEDS:
                 rng = np.random.default_rng(seed)
                 for k, tools in enumerate(_tool_sets()):
@@ -143,10 +144,15 @@ def transform_cases() -> Iterator[tuple[str, Any]]:
                         rows.append(row)
                         if cls.target == "tool_response":
                             rows.append(_response_rows(t, recs[0].params))
+                            if "version" in recs[0].params:  # records from before the version
+                                v1 = {k: v for k, v in recs[0].params.items() if k != "version"}
+                                legacy.append(_response_rows(t, v1))
                             break  # the response transforms ignore the context
                     if cls.target == "tool_response":
                         break
             yield f"transform/{name}/{severity}", rows
+            if legacy:
+                yield f"transform/{name}/{severity}/v1", legacy
 
 
 def _response_rows(t: Any, params: dict[str, Any]) -> list[Any]:
@@ -162,6 +168,8 @@ def _response_rows(t: Any, params: dict[str, Any]) -> list[Any]:
                 if getattr(t, "lossless", False):
                     row.append(t.restore(out, params))
                 rows.append(row)
+    if hasattr(t, "fails"):  # the transient error's decision, asked before a call runs
+        rows.append([[t.fails(i, params), t.notice(i, params)] for i in range(300)])
     return rows
 
 
