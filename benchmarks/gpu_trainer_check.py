@@ -39,7 +39,12 @@ KEYS = (
 
 
 def run(
-    cfg_path: Path, head_fp32: bool, steps: int, deadline: float, out_dir: str
+    cfg_path: Path,
+    head_fp32: bool,
+    steps: int,
+    deadline: float,
+    out_dir: str,
+    master: bool | None = None,
 ) -> dict[str, Any]:
     import torch
     import yaml
@@ -50,6 +55,8 @@ def run(
     raw = yaml.safe_load(cfg_path.read_text())
     raw.update(steps=steps, output_dir=out_dir, resume=False)
     raw.setdefault("model", {})["lm_head_fp32"] = head_fp32
+    if master is not None:
+        raw.setdefault("optim", {})["master_weights_fp32"] = master
     trainer = Trainer(TrainConfig.model_validate(raw))
     rows: list[dict[str, float]] = []
     for _ in range(steps):
@@ -61,6 +68,7 @@ def run(
     last = rows[-10:]
     return {
         "lm_head_fp32": head_fp32,
+        "master_weights_fp32": trainer.optimizer.__class__.__name__ == "MasterWeightsAdamW",
         "engine": trainer.engine_name,
         "cuda_graphs": any(b.graph is not None for b in getattr(engine, "_bufs", {}).values()),
         "graph_error": getattr(engine, "graph_error", None),
@@ -91,6 +99,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for r in result["runs"]:
         label = "FP32 head" if r["lm_head_fp32"] else "bf16 head"
+        if result.get("compare") == "master":
+            label = "FP32 master weights" if r["master_weights_fp32"] else "bf16 weights only"
         steps = range(1, len(r["per_step"]) + 1)
         axes[0].plot(steps, [s["mismatch/mean_abs"] for s in r["per_step"]], label=label)
         axes[1].plot(steps, [s["reward/mean"] for s in r["per_step"]], label=label)
@@ -112,6 +122,12 @@ def main() -> None:
     )
     p.add_argument("--config", default=str(ROOT / "configs" / "train" / "gpu_bf16.yaml"))
     p.add_argument("--steps", type=int, default=150)
+    p.add_argument(
+        "--compare",
+        choices=("head", "master"),
+        default="head",
+        help="head: FP32 vs bf16 LM head; master: FP32 master weights on vs off (FP32 head)",
+    )
     p.add_argument("--budget-s", type=float, default=240.0, help="both runs together")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "gpu_trainer_check.json"))
     p.add_argument("--plot", default=None, help="also draw the curves to this PNG")
@@ -129,12 +145,21 @@ def main() -> None:
         )
     start = time.perf_counter()
     runs = []
-    for i, head in enumerate((True, False)):
+    variants = (
+        [(True, None), (False, None)] if args.compare == "head" else [(True, True), (True, False)]
+    )
+    for i, (head, master) in enumerate(variants):
         deadline = start + args.budget_s * (i + 1) / 2
-        r = run(Path(args.config), head, args.steps, deadline, f"/tmp/agentgym_gpu_check_{i}")
+        r = run(
+            Path(args.config), head, args.steps, deadline, f"/tmp/agentgym_gpu_check_{i}", master
+        )
         runs.append(r)
         print({k: v for k, v in r.items() if k != "per_step"}, flush=True)
-    result = {"config": str(Path(args.config).relative_to(ROOT)), "runs": runs}
+    result = {
+        "config": str(Path(args.config).relative_to(ROOT)),
+        "compare": args.compare,
+        "runs": runs,
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     if args.plot:

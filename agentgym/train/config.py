@@ -117,6 +117,8 @@ class OptimConfig(_Section):
     minibatches: int = 1  # optimizer steps per RL step (>1: later minibatches are off-policy)
     epochs: int = 1  # passes over the step's batch
     grad_accum: int = 1  # micro-batches per optimizer step
+    # AdamW on FP32 master copies of bf16/fp16 weights; None: on whenever model.dtype is one
+    master_weights_fp32: bool | None = None
 
 
 class TrainConfig(_Section):

@@ -32,6 +32,7 @@ from agentgym.train.losses import (
     overlong_penalty,
     policy_loss,
 )
+from agentgym.train.master import make_optimizer
 from agentgym.train.model import build_model, torch_dtype
 from agentgym.train.rollout import Episode, HFEngine, RolloutRequest, VLLMEngine, collect_episodes
 from agentgym.train.static_engine import StaticEngine, check_supported
@@ -204,8 +205,12 @@ class Trainer:
         self.ref_model = None
         if cfg.loss.kl_coef > 0:
             self.ref_model = copy.deepcopy(self.model).eval().requires_grad_(False)
-        self.optimizer = torch.optim.AdamW(
+        master = cfg.optim.master_weights_fp32
+        if master is None:
+            master = cfg.model.dtype in ("bfloat16", "float16")
+        self.optimizer = make_optimizer(
             self.model.parameters(),
+            master_fp32=master,
             lr=cfg.optim.lr,
             betas=cfg.optim.betas,
             weight_decay=cfg.optim.weight_decay,
