@@ -11,6 +11,7 @@ own numerics (logging how far they are from the rollout engine's), then takes
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import time
@@ -34,7 +35,14 @@ from agentgym.train.losses import (
 )
 from agentgym.train.master import make_optimizer
 from agentgym.train.model import build_model, torch_dtype
-from agentgym.train.rollout import Episode, HFEngine, RolloutRequest, VLLMEngine, collect_episodes
+from agentgym.train.rollout import (
+    EnvPool,
+    Episode,
+    HFEngine,
+    RolloutRequest,
+    VLLMEngine,
+    collect_episodes,
+)
 from agentgym.train.static_engine import StaticEngine, check_supported
 from agentgym.train.tokenizer import build_chat_tokenizer, chat_stop_ids, pad_id, vocab_size
 from agentgym.train.toy_env import ToyChatFormat, build_toy_tokenizer
@@ -216,6 +224,7 @@ class Trainer:
             weight_decay=cfg.optim.weight_decay,
         )
         self.engine = self._build_engine()
+        self.env_pool = EnvPool()  # envs (and their warm sandboxes) live across steps
         self.rng = np.random.default_rng(cfg.seed)  # task seeds, sampling seeds, minibatch order
         self.step_idx = 0
         self.out_dir = Path(cfg.output_dir)
@@ -288,7 +297,13 @@ class Trainer:
             task_ids=tuple(cfg.env.task_ids),
             env_workers=cfg.env.env_workers,
         )
-        return collect_episodes(self.engine, self.tokenizer, request, self.fmt)
+        return collect_episodes(
+            self.engine, self.tokenizer, request, self.fmt, env_pool=self.env_pool
+        )
+
+    def close(self) -> None:
+        """Close the envs held between steps (coding envs: their warm sandboxes)."""
+        self.env_pool.close()
 
     def logprobs(self, model: Any, batch: Batch) -> tuple[Tensor, Tensor]:
         """Trainer-side log-probs and entropy of the batch's assistant tokens."""
@@ -431,7 +446,7 @@ class Trainer:
         logger = MetricsLogger(self.out_dir, cfg.tensorboard)
         history: list[dict[str, float]] = []
         progress = _progress(cfg.progress)
-        with progress:
+        with progress, contextlib.closing(self):
             task = progress.add_task("train", total=cfg.steps, completed=self.step_idx, info="")
             while self.step_idx < cfg.steps:
                 metrics = self.step()

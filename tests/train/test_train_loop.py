@@ -203,3 +203,28 @@ def test_fp32_head_at_both_ends_shrinks_the_bf16_mismatch(tmp_path: Path) -> Non
         gaps[label] = Trainer(cfg).step()["mismatch/mean_abs"]
     assert gaps["bf16"] > 0
     assert gaps["fp32"] < gaps["bf16"] / 5, gaps
+
+
+def test_env_pool_reuses_envs_across_calls_and_drops_faulted_ones(tmp_path: Path) -> None:
+    from agentgym.train.rollout import EnvPool
+
+    trainer = Trainer(_cfg(tmp_path, env={"tasks_per_step": 2, "group_size": 3}))
+    req = RolloutRequest(
+        env_id="agentgym/ToolCall-v0", seeds=(1, 2), group_size=3, max_new_tokens=4, sample_seed=7
+    )
+    pool = EnvPool()
+    first = collect_episodes(trainer.engine, trainer.tokenizer, req, env_pool=pool)
+    held = list(pool._free.values())[0][:]
+    assert len(pool) == 6
+    again = collect_episodes(trainer.engine, trainer.tokenizer, req, env_pool=pool)
+    assert list(pool._free.values())[0] == held  # the same env objects, handed back
+    fresh = collect_episodes(trainer.engine, trainer.tokenizer, req)  # no pool: made and closed
+    # reused envs are reset per episode: episodes are the same as with fresh envs
+    for a, b, c in zip(first, again, fresh, strict=True):
+        assert a.token_ids == b.token_ids == c.token_ids and a.reward == b.reward == c.reward
+    faulty = RolloutRequest(**{**req.__dict__, "env_kwargs": {"fault_rate": 1.0}})
+    eps = collect_episodes(trainer.engine, trainer.tokenizer, faulty, env_pool=pool)
+    assert all(ep.error for ep in eps)
+    assert len(pool) == 6  # the faulted envs were closed, not put back
+    pool.close()
+    assert len(pool) == 0
