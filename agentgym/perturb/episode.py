@@ -67,11 +67,18 @@ class EpisodePerturbation:
             if isinstance(t, ResponseTransientError)
         ]
         # Transforms that only rewrite the text go through ``apply_text`` on one private
-        # ToolResponse; any other ``apply`` is called as is.
+        # ToolResponse; any other ``apply`` is called as is. Transient errors leave the text
+        # alone (they act before the call runs): no step at all.
         self._text_steps = [
             (t.apply_text if type(t).apply is ResponseTransform.apply else None, t, params)
             for t, params in self._response_steps
+            if not _text_unchanged(t)
         ]
+        # When every step is an ``apply_text`` (nothing else ever sees the ToolResponse), one
+        # ToolResponse serves every call, its fields set in place: the per-call path is cold
+        # (it runs right after a sandbox command), and each object it builds costs there.
+        self._reuse_response = all(f is not None for f, _, _ in self._text_steps)
+        self._response: ToolResponse | None = None
         self._shown: tuple[list[ToolSpec], frozenset[str]] | None = None
 
     # -- construction -------------------------------------------------------------------
@@ -159,7 +166,28 @@ class EpisodePerturbation:
         index = self._calls - 1 if call_index is None else call_index
         if not self._text_steps and type(text) is str:
             return text
-        obj = response(text, tool_name, max(index, 0), is_error)
+        obj = self._response
+        if (
+            obj is not None
+            and type(text) is str
+            and type(tool_name) is str
+            and type(index) is int
+            and type(is_error) is bool
+        ):
+            _set(
+                obj,
+                "__dict__",
+                {
+                    "text": text,
+                    "tool_name": tool_name,
+                    "call_index": index if index > 0 else 0,
+                    "is_error": is_error,
+                },
+            )
+        else:
+            obj = response(text, tool_name, max(index, 0), is_error)
+            if self._reuse_response and obj.__pydantic_fields_set__ == _RESPONSE_FIELDS:
+                self._response = obj
         for apply_text, t, params in self._text_steps:
             if apply_text is not None:
                 obj.__dict__["text"] = apply_text(obj, params)  # obj is ours: update in place
@@ -331,6 +359,19 @@ class EpisodePerturbation:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [r.model_dump(mode="json") for r in self.records]
+
+
+def _text_unchanged(t: Any) -> bool:
+    """Whether ``t`` returns every response's text as it is (a transient error acts earlier)."""
+    cls = type(t)
+    return (
+        cls.apply is ResponseTransform.apply
+        and cls.apply_text is ResponseTransientError.apply_text
+        and isinstance(t, ResponseTransientError)
+    )
+
+
+_RESPONSE_FIELDS = frozenset({"text", "tool_name", "call_index", "is_error"})
 
 
 def _retry_key(call: ToolCall) -> str:

@@ -31,9 +31,13 @@ def _choose(rng, items):
 
 
 def _load_json(text: str) -> Any:
-    s = text.lstrip()
-    if not s or s[0] not in "{[":
-        return None
+    c = text[:1]
+    if c != "{" and c != "[":  # the usual case, decided without copying the text
+        if not c.isspace():
+            return None
+        s = text.lstrip()
+        if not s or s[0] not in "{[":
+            return None
     try:
         data = json.loads(text)
     except ValueError:
@@ -250,35 +254,30 @@ class ResponseReorderLines(ResponseTransform):
 
 
 _RESET = "\x1b[0m"
-# (pattern, colour code, tier, cheap pre-check). Each pattern is one capturing group around the
-# whole match, so ``re.split`` returns the text between matches and the matches alternately:
-# colouring is then one C-level split and a join, where ``re.sub`` with a ``\g<0>`` template
-# runs a Python callback per match. The number rule starts with ``\d`` (its lookbehind moved
-# after the first digit, same matches) so the scan skips non-digits quickly. The pre-check is a
-# substring test without which the rule cannot match: a cheap skip, scanning costs more.
-_COLOR_RULES: list[tuple[re.Pattern[str], str, int, Any]] = [
-    (
-        re.compile(r"\b(error|Error|ERROR|FAILED|failed|Traceback)\b"),
-        "\x1b[31m",
-        0,
-        lambda t: "rror" in t or "RROR" in t or "FAILED" in t or "failed" in t or "Traceback" in t,
-    ),
-    (
-        re.compile(r"\b(warning|Warning|WARNING|WARN)\b"),
-        "\x1b[33m",
-        0,
-        lambda t: "arning" in t or "ARN" in t,
-    ),
-    (
-        re.compile(r"\b(PASSED|passed|OK|ok)\b"),
-        "\x1b[32m",
-        0,
-        lambda t: "PASSED" in t or "passed" in t or "OK" in t or "ok" in t,
-    ),
-    (re.compile(r"(?<![\w/])((?:\./|/)?[\w.-]+/[\w./-]+)"), "\x1b[36m", 1, lambda t: "/" in t),
-    (re.compile(r"(\d(?<![\w.]\d)\d*(?:\.\d+)?)(?![\w.])"), "\x1b[35m", 1, None),
+# The colour rules, applied in this order, each to the text outside the codes added so far. Each
+# pattern is one capturing group around the whole match, so ``re.split`` returns the text
+# between matches and the matches alternately: colouring is then one C-level split, a C-level
+# ``map`` of a format and a join, where ``re.sub`` with a ``\g<0>`` template runs a Python
+# callback per match. The number rule starts with ``\d`` (its lookbehind moved after the first
+# digit, same matches) so the scan skips non-digits quickly. ``apply_text`` tests, before each
+# rule, a substring without which the rule cannot match: a cheap skip, scanning costs more.
+_ERROR_RX = re.compile(r"\b(error|Error|ERROR|FAILED|failed|Traceback)\b")
+_WARN_RX = re.compile(r"\b(warning|Warning|WARNING|WARN)\b")
+_PASS_RX = re.compile(r"\b(PASSED|passed|OK|ok)\b")
+_PATH_RX = re.compile(r"(?<![\w/])((?:\./|/)?[\w.-]+/[\w./-]+)")
+_NUMBER_RX = re.compile(r"(\d(?<![\w.]\d)\d*(?:\.\d+)?)(?![\w.])")
+# (pattern, tier, "{}" wrapped in the colour code ... reset), in the order ``apply_text`` runs them
+_COLOR_RULES: list[tuple[re.Pattern[str], int, str]] = [
+    (_ERROR_RX, 0, "\x1b[31m{}" + _RESET),
+    (_WARN_RX, 0, "\x1b[33m{}" + _RESET),
+    (_PASS_RX, 0, "\x1b[32m{}" + _RESET),
+    (_PATH_RX, 1, "\x1b[36m{}" + _RESET),
+    (_NUMBER_RX, 1, "\x1b[35m{}" + _RESET),
 ]
+_ERROR_WRAP, _WARN_WRAP, _PASS_WRAP, _PATH_WRAP, _NUMBER_WRAP = (w for _, _, w in _COLOR_RULES)
 _LINE_ON = "\x1b[1m\x1b[K"
+_LINE_SEP = f"{_RESET}\n{_LINE_ON}"  # between two lines, each wrapped in _LINE_ON ... reset
+_LINE_EMPTY = _LINE_ON + _RESET  # an empty line, wrapped: unwrapped again
 
 
 @register
@@ -297,18 +296,33 @@ class ResponseAnsiColors(ResponseTransform):
     }
 
     def apply_text(self, obj, params):
+        # The rules of _COLOR_RULES written out, each behind its pre-check: this runs on every
+        # tool call, and straight-line code is cheaper there than a loop of callbacks.
         text = obj.text
         if "\x1b" in text:
             return text
         top = params["tier"]
-        for rx, code, tier, needs in _COLOR_RULES:
-            if tier <= top and (needs is None or needs(text)):
-                text = _color_outside_codes(text, rx, code)
+        if top >= 0:
+            if (
+                "rror" in text
+                or "RROR" in text
+                or "FAILED" in text
+                or "failed" in text
+                or ("Traceback" in text)
+            ):
+                text = _color_outside_codes(text, _ERROR_RX, _ERROR_WRAP)
+            if "arning" in text or "ARN" in text:
+                text = _color_outside_codes(text, _WARN_RX, _WARN_WRAP)
+            if "PASSED" in text or "passed" in text or "OK" in text or "ok" in text:
+                text = _color_outside_codes(text, _PASS_RX, _PASS_WRAP)
+        if top >= 1:
+            if "/" in text:
+                text = _color_outside_codes(text, _PATH_RX, _PATH_WRAP)
+            text = _color_outside_codes(text, _NUMBER_RX, _NUMBER_WRAP)
         if params["line_codes"]:
             # Every non-empty line wrapped in bold + erase-line ... reset. The input had no
             # escape codes, so "on" directly followed by "reset" only comes from an empty line.
-            on = _LINE_ON
-            text = (on + text.replace("\n", f"{_RESET}\n{on}") + _RESET).replace(on + _RESET, "")
+            text = (_LINE_ON + text.replace("\n", _LINE_SEP) + _RESET).replace(_LINE_EMPTY, "")
         return text
 
     def restore(self, obj, params):
@@ -318,20 +332,25 @@ class ResponseAnsiColors(ResponseTransform):
 _CODED_RE = re.compile(r"(\x1b\[[0-9;]*m[^\x1b]*\x1b\[0m)")
 
 
-def _wrap_matches(text: str, rx: re.Pattern[str], code: str) -> str:
-    """Each match of the one-group ``rx`` wrapped in ``code`` ... reset, as ``rx.sub`` would."""
+def _wrap_matches(text: str, rx: re.Pattern[str], wrap: str) -> str:
+    """Each match of the one-group ``rx`` put in ``wrap`` ("{}" with codes around), as
+    ``rx.sub`` would."""
     parts = rx.split(text)
     if len(parts) == 1:
         return text
-    parts[1::2] = [f"{code}{m}{_RESET}" for m in parts[1::2]]
+    parts[1::2] = map(wrap.format, parts[1::2])
     return "".join(parts)
 
 
-def _color_outside_codes(text: str, rx: re.Pattern[str], code: str) -> str:
+def _color_outside_codes(text: str, rx: re.Pattern[str], wrap: str) -> str:
     if "\x1b" not in text:  # nothing coloured yet: the split below would give [text]
-        return _wrap_matches(text, rx, code)
+        parts = rx.split(text)
+        if len(parts) == 1:
+            return text
+        parts[1::2] = map(wrap.format, parts[1::2])
+        return "".join(parts)
     parts = _CODED_RE.split(text)
-    return "".join(p if p.startswith("\x1b") else _wrap_matches(p, rx, code) for p in parts)
+    return "".join(p if p.startswith("\x1b") else _wrap_matches(p, rx, wrap) for p in parts)
 
 
 @register
@@ -510,7 +529,10 @@ class ResponseLineNumbers(ResponseTransform):
 
     def apply_text(self, obj, params):
         lines = obj.text.split("\n")
-        return "\n".join(map(str.__add__, _line_prefixes(params["format"], len(lines)), lines))
+        prefixes = _NUM_PREFIXES[params["format"]]
+        if len(prefixes) < len(lines):
+            prefixes = _line_prefixes(params["format"], len(lines))
+        return "\n".join(map(str.__add__, prefixes, lines))
 
     def restore(self, obj, params):
         fmt = _NUM_FORMATS[params["format"]]
@@ -537,9 +559,9 @@ class ResponseTruncate(ResponseTransform):
 
     def apply_text(self, obj, params):
         text = obj.text
-        lines = text.split("\n")
         max_lines = params["max_lines"]
-        if len(lines) > max_lines:
+        if text.count("\n") >= max_lines:  # more than max_lines lines
+            lines = text.split("\n")
             head = max_lines * 2 // 3
             tail = max_lines - head
             cut = len(lines) - head - tail
