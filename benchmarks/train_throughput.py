@@ -86,11 +86,12 @@ def agentgym_step(
     cfg = LossConfig(name="grpo")
     micro = args.micro_batch
     old = torch.zeros_like(mask)
-    with torch.no_grad():
-        for s in range(0, ids.shape[0], micro):
-            old[s : s + micro] = sequence_logprobs(
-                model, ids[s : s + micro], attn[s : s + micro], mask[s : s + micro] > 0
-            )[0]
+    if args.separate_old_logprobs:  # else, as the trainer: the update's forward gives them
+        with torch.no_grad():
+            for s in range(0, ids.shape[0], micro):
+                old[s : s + micro] = sequence_logprobs(
+                    model, ids[s : s + micro], attn[s : s + micro], mask[s : s + micro] > 0
+                )[0]
     sync()
     t2 = time.perf_counter()
     opt = args._opt
@@ -98,6 +99,8 @@ def agentgym_step(
     for s in range(0, ids.shape[0], micro):
         sl = slice(s, s + micro)
         logp, _ = sequence_logprobs(model, ids[sl], attn[sl], mask[sl] > 0)
+        if not args.separate_old_logprobs:
+            old[sl] = logp.detach()
         loss, _ = policy_loss(
             logp, old[sl], adv[sl], mask[sl], cfg, norm, rollout_logp=rollout_logp[sl]
         )
@@ -233,6 +236,12 @@ def main() -> None:
     )
     p.add_argument("--budget-s", type=float, default=540.0)
     p.add_argument("--no-trl", action="store_true")
+    p.add_argument(
+        "--separate-old-logprobs",
+        action="store_true",
+        help="old log-probs in their own no-grad pass (the trainer fuses them into the update "
+        "when there is one optimizer step per RL step)",
+    )
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "train_throughput.json"))
     args = p.parse_args()
 
@@ -270,7 +279,9 @@ def main() -> None:
     tokens = b * (args.prompt_len + args.gen_len)
     gen_flops = 2 * n_nonembed * tokens  # rollout: prefill + decode
     train_flops = 6 * n_nonembed * tokens  # fwd + bwd of the update
-    ours_flops = gen_flops + 2 * n_nonembed * tokens + train_flops  # + old log-probs pass
+    ours_flops = gen_flops + train_flops
+    if args.separate_old_logprobs:
+        ours_flops += 2 * n_nonembed * tokens  # the old log-probs pass
 
     plain_head = model.get_output_embeddings()  # the engines swap in an FP32 head (our default)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
@@ -298,8 +309,13 @@ def main() -> None:
                 "gen_len": args.gen_len,
                 "micro_batch": args.micro_batch,
             },
-            "agentgym_setup": "rollout with FP32 LM head; separate old-log-prob pass (FP32 head, "
-            "chunked); update fwd+bwd with FP32 head; AdamW",
+            "agentgym_setup": "rollout with FP32 LM head; "
+            + (
+                "separate old-log-prob pass (FP32 head, chunked); "
+                if args.separate_old_logprobs
+                else "old log-probs from the update's forward; "
+            )
+            + "update fwd+bwd with FP32 head; AdamW",
             "agentgym": best,
             "agentgym_engines": ours,
             "trl": trl_res,

@@ -5,7 +5,8 @@
 
 One ``step`` plays ``tasks_per_step`` tasks ``group_size`` times each, turns rewards into
 group-relative advantages, recomputes the behaviour policy's log-probs with the trainer's
-own numerics (logging how far they are from the rollout engine's), then takes
+own numerics (logging how far they are from the rollout engine's; with one optimizer step
+per RL step they come from the update's own forward, no extra pass), then takes
 ``minibatches`` optimizer steps per epoch with ``grad_accum`` micro-batches each.
 """
 
@@ -328,9 +329,23 @@ class Trainer:
             out[idx, : sub.mask.shape[1]] = self.logprobs(model, sub)[0].cpu()
         return out
 
-    def update(self, batch: Batch, old_logp: Tensor, ref_logp: Tensor | None) -> dict[str, float]:
-        """``epochs`` x ``minibatches`` optimizer steps, each over ``grad_accum`` micro-batches."""
+    def fused_old_logprobs(self) -> bool:
+        """One optimizer step per RL step: every micro-batch's forward runs before any weight
+        changes, so the update's own forward gives the old log-probs (no separate pass)."""
+        return self.cfg.optim.epochs == 1 and self.cfg.optim.minibatches == 1
+
+    def update(
+        self, batch: Batch, old_logp: Tensor | None, ref_logp: Tensor | None
+    ) -> dict[str, float]:
+        """``epochs`` x ``minibatches`` optimizer steps, each over ``grad_accum`` micro-batches.
+
+        ``old_logp=None`` (only with one optimizer step): each micro-batch's detached log-probs
+        are its old log-probs, and the train/rollout mismatch is computed from them.
+        """
         ocfg, lcfg = self.cfg.optim, self.cfg.loss
+        if old_logp is None and not self.fused_old_logprobs():
+            raise ValueError("old_logp=None needs optim.epochs == 1 and optim.minibatches == 1")
+        seen = torch.zeros_like(batch.rollout_logp) if old_logp is None else None
         max_tokens = (
             lcfg.max_completion_tokens or self.cfg.rollout.max_new_tokens * self.cfg.env.max_turns
         )
@@ -345,9 +360,15 @@ class Trainer:
                     w = sub.mask.shape[1]
                     logp, entropy = self.logprobs(self.model, sub)
                     dev = self.device
+                    if seen is not None:
+                        old = logp.detach()
+                        seen[micro, :w] = old.cpu()
+                    else:
+                        assert old_logp is not None
+                        old = old_logp[micro, :w].to(dev)
                     loss, metrics = policy_loss(
                         logp,
-                        old_logp[micro, :w].to(dev),
+                        old,
                         sub.advantages.to(dev),
                         sub.mask.to(dev),
                         lcfg,
@@ -369,7 +390,10 @@ class Trainer:
                 )
                 self.optimizer.step()
                 self.optimizer.zero_grad(set_to_none=True)
-        return {k: v / max(n_micro, 1) for k, v in sums.items()}
+        out = {k: v / max(n_micro, 1) for k, v in sums.items()}
+        if seen is not None:
+            out.update(mismatch_metrics(seen, batch.rollout_logp, batch.mask))
+        return out
 
     def step(self) -> dict[str, float]:
         """One RL step; returns its metrics."""
@@ -377,14 +401,18 @@ class Trainer:
         episodes = self.rollout()
         t1 = time.perf_counter()
         batch, metrics = make_batch(episodes, self.cfg, self.pad_id)
-        old_logp = self._no_grad_logprobs(self.model, batch)
+        has_tokens = float(batch.mask.sum()) > 0
+        # The train/rollout gap on the tokens the loss sees, every step: from a separate pass,
+        # or (one optimizer step per RL step) from the update's own forward.
+        old_logp = None
+        if not (self.fused_old_logprobs() and has_tokens):
+            old_logp = self._no_grad_logprobs(self.model, batch)
+            metrics.update(mismatch_metrics(old_logp, batch.rollout_logp, batch.mask))
         ref_logp = (
             self._no_grad_logprobs(self.ref_model, batch) if self.ref_model is not None else None
         )
-        # The train/rollout gap on the tokens the loss sees, every step.
-        metrics.update(mismatch_metrics(old_logp, batch.rollout_logp, batch.mask))
         t2 = time.perf_counter()
-        if float(batch.mask.sum()) > 0:
+        if has_tokens:
             metrics.update(self.update(batch, old_logp, ref_logp))
         t3 = time.perf_counter()
         if getattr(self.engine, "model", None) is not self.model:

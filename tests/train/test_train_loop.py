@@ -228,3 +228,20 @@ def test_env_pool_reuses_envs_across_calls_and_drops_faulted_ones(tmp_path: Path
     assert len(pool) == 6  # the faulted envs were closed, not put back
     pool.close()
     assert len(pool) == 0
+
+
+def test_fused_old_logprobs_match_a_separate_pass(tmp_path: Path) -> None:
+    """One optimizer step per RL step: the update's forward gives the old log-probs; the step
+    (weights, loss, mismatch) matches a run that computes them in a separate no-grad pass."""
+    cfg = _cfg(tmp_path, env={"tasks_per_step": 2, "group_size": 4})
+    fused, separate = Trainer(cfg), Trainer(cfg)
+    separate.fused_old_logprobs = lambda: False  # type: ignore[method-assign]
+    assert fused.fused_old_logprobs()
+    for _ in range(2):
+        a, b = fused.step(), separate.step()
+        for key in ("loss/total", "mismatch/mean_abs", "mismatch/max_abs", "reward/mean"):
+            assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-7), key
+    for p, q in zip(fused.model.parameters(), separate.model.parameters(), strict=True):
+        assert torch.allclose(p, q, atol=1e-6)
+    with pytest.raises(ValueError, match="epochs == 1"):
+        Trainer(_cfg(tmp_path, optim={"epochs": 2})).update(*[None] * 3)  # type: ignore[arg-type]
