@@ -202,12 +202,8 @@ class HFEngine:
         gen: torch.Generator,
         device: torch.device,
     ) -> list[Generation]:
-        width = max(len(p) for p in prompts)
-        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
-        attn = torch.zeros((len(prompts), width), dtype=torch.long)
-        for i, p in enumerate(prompts):  # left padding: every prompt ends where generation starts
-            ids[i, width - len(p) :] = torch.tensor(p)
-            attn[i, width - len(p) :] = 1
+        ids, attn = left_pad(prompts, self.pad_id)
+        width = ids.shape[1]
         recorder = _SampleAndRecord(temperature, gen)
         seqs = self.model.generate(
             input_ids=ids.to(device),
@@ -227,16 +223,29 @@ class HFEngine:
             if recorder.logprobs
             else torch.zeros(len(prompts), 0)
         )
-        result = []
+        return self._generations(new.tolist(), logps.tolist())
+
+    def _generations(self, rows: list[list[int]], logps: list[list[float]]) -> list[Generation]:
+        """Cut each row after its first stop id (unless ``ignore_eos``)."""
         stops = set(self.eos_ids)
-        for i in range(len(prompts)):
-            row = new[i].tolist()
+        out = []
+        for row, lp in zip(rows, logps, strict=True):
             n = len(row)
             if not self.ignore_eos:
                 n = next((j + 1 for j, t in enumerate(row) if t in stops), n)
-            finished = n > 0 and row[n - 1] in stops
-            result.append(Generation(row[:n], logps[i, :n].tolist(), finished=finished))
-        return result
+            out.append(Generation(row[:n], lp[:n], finished=n > 0 and row[n - 1] in stops))
+        return out
+
+
+def left_pad(prompts: list[list[int]], pad_id: int) -> tuple[Tensor, Tensor]:
+    """``(ids, attention_mask)`` with every prompt ending where generation starts."""
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    attn = torch.zeros((len(prompts), width), dtype=torch.long)
+    for i, p in enumerate(prompts):
+        ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
+        attn[i, width - len(p) :] = 1
+    return ids, attn
 
 
 class VLLMEngine:

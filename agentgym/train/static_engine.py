@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from agentgym.errors import ConfigError
-from agentgym.train.rollout import Generation, HFEngine, sample_and_logprob
+from agentgym.train.rollout import Generation, HFEngine, left_pad, sample_and_logprob
 
 _CACHE_ROUND = 128  # cache length rounded up so varying prompt widths reuse one graph
 
@@ -220,12 +220,7 @@ class StaticEngine(HFEngine):
         width = max(len(p) for p in prompts)
         if max_new_tokens <= 0:
             return [Generation([], [], finished=False) for _ in prompts]
-        ids = torch.full((n, width), self.pad_id, dtype=torch.long)
-        attn = torch.zeros((n, width), dtype=torch.long)
-        for i, p in enumerate(prompts):
-            ids[i, width - len(p) :] = torch.tensor(p)
-            attn[i, width - len(p) :] = 1
-        ids, attn = ids.to(device), attn.to(device)
+        ids, attn = (t.to(device) for t in left_pad(prompts, self.pad_id))
         length = -(-(width + max_new_tokens) // _CACHE_ROUND) * _CACHE_ROUND
         bufs = self._buffers(n, length, device)
         stops = torch.tensor(self.eos_ids, device=device)
@@ -255,15 +250,7 @@ class StaticEngine(HFEngine):
             else:
                 self._decode(bufs)
             logits = bufs.logits
-        rows, lps = toks[:, :steps].cpu().tolist(), logps[:, :steps].cpu().tolist()
-        stop_set = set(self.eos_ids)
-        out = []
-        for row, lp in zip(rows, lps, strict=True):
-            k = len(row)
-            if not self.ignore_eos:
-                k = next((j + 1 for j, t in enumerate(row) if t in stop_set), k)
-            out.append(Generation(row[:k], lp[:k], finished=k > 0 and row[k - 1] in stop_set))
-        return out
+        return self._generations(toks[:, :steps].cpu().tolist(), logps[:, :steps].cpu().tolist())
 
 
 def _rotate_half(x: Tensor) -> Tensor:
