@@ -263,7 +263,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
                 # Under a perturbation wrapper the call may use renamed tools/arguments; the
                 # monitor judges what really ran.
                 real = obs.metadata.get("real_call")
-                checked = call.model_copy(update=real) if real else call
+                checked = _with_fields(call, real) if real else call
                 self._canonical_calls[call.id] = checked
                 if self.monitor is not None:
                     for flag in self.monitor.check_call(checked, obs, self.turn - 1):
@@ -433,6 +433,19 @@ def _canonical(messages: list[Message], calls: dict[str, ToolCall]) -> list[Mess
             m = m.model_copy(update={"tool_calls": [calls.get(c.id, c) for c in m.tool_calls]})
         out.append(m)
     return out
+
+
+def _with_fields(call: ToolCall, update: dict[str, Any]) -> ToolCall:
+    """``call.model_copy(update=update)`` without pydantic's generic copy (once per call under
+    a perturbation wrapper)."""
+    if call.__pydantic_private__ is not None or call.__pydantic_extra__ is not None:
+        return call.model_copy(update=update)
+    new = ToolCall.__new__(ToolCall)
+    object.__setattr__(new, "__dict__", {**call.__dict__, **update})
+    object.__setattr__(new, "__pydantic_fields_set__", call.__pydantic_fields_set__ | update.keys())
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
 
 
 def _approx_tokens(message: Message) -> int:

@@ -210,6 +210,9 @@ class ToolsTransform(Transform):
     """A transform of the tool list. Renaming transforms also map calls both ways."""
 
     target: ClassVar[Target] = "tools"
+    # True: the inverse mapping of a call depends only on its tool name and its argument names
+    # (never on argument values), so an episode maps each such shape once and caches the result.
+    inverts_by_names: ClassVar[bool] = False
 
     def apply(self, obj: list[ToolSpec], params: dict[str, Any]) -> list[ToolSpec]:
         raise NotImplementedError

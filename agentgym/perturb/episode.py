@@ -57,9 +57,17 @@ class EpisodePerturbation:
         self._tool_steps = self._steps.get("tools", [])
         # The inverse mapping, last transform first, with its lookup tables built once here;
         # transforms that rename nothing are left out.
-        self._inverters = [
-            f for t, params in reversed(self._tool_steps) if (f := t.inverter(params)) is not None
+        inverters = [
+            (t, f)
+            for t, params in reversed(self._tool_steps)
+            if (f := t.inverter(params)) is not None
         ]
+        self._inverters = [f for _, f in inverters]
+        # Calls mapped back once per shape (tool name, argument names) when every inverse
+        # depends on nothing else: a lookup and one copy per call instead of a chain of copies.
+        self._plans: dict[tuple[str, ...], Any] | None = (
+            {} if inverters and all(t.inverts_by_names for t, _ in inverters) else None
+        )
         self._response_steps = self._steps.get("tool_response", [])
         self._transient = [
             (t, params)
@@ -342,12 +350,85 @@ class EpisodePerturbation:
                 raise UnknownToolError(
                     f"unknown tool {call.name!r}; available tools: {', '.join(names)}"
                 )
+        plans = self._plans
+        if plans is not None and call.__pydantic_extra__ is None:
+            key = (call.name, *call.arguments)
+            plan = plans.get(key)
+            if plan is None:
+                plan = self._plan(call)  # raises for calls the agent got wrong
+                if len(plans) < _MAX_PLANS:
+                    plans[key] = plan
+            if plan is _SAME:
+                return call
+            if type(plan) is str:
+                return plan
+            if plan is not _UNPLANNED:
+                name, keys, sources, fields = plan
+                args = call.arguments
+                if sources is None:  # the arguments as they are (only the name changes)
+                    values = args
+                elif type(sources) is tuple:
+                    values = dict(zip(keys, map(args.__getitem__, sources), strict=True))
+                else:  # some values are constants (a split tool's command)
+                    values = {
+                        k: v.value if type(v) is _Const else args[v]
+                        for k, v in zip(keys, sources, strict=True)
+                    }
+                new = ToolCall.__new__(ToolCall)
+                _set(new, "__dict__", {**call.__dict__, "name": name, "arguments": values})
+                _set(new, "__pydantic_fields_set__", call.__pydantic_fields_set__ | fields)
+                _set(new, "__pydantic_extra__", None)
+                _set(new, "__pydantic_private__", None)
+                return new
+        return self._invert(call)
+
+    def _invert(self, call: ToolCall) -> ToolCall | str:
         out: ToolCall | str = call
         for invert in self._inverters:
             out = invert(out)
             if isinstance(out, str):
                 return out
         return out
+
+    def _plan(self, call: ToolCall) -> Any:
+        """How calls shaped like ``call`` map back: the inverse run once on a probe whose
+        argument values are markers, read off as (name, argument names, the argument each value
+        comes from or a constant, fields set); ``_SAME`` for the call itself, a string for a
+        canned answer, ``_UNPLANNED`` when the result is not of that form (run the inverse)."""
+        probe = ToolCall.__new__(ToolCall)
+        values = {k: _Arg(k) for k in call.arguments}
+        _set(probe, "__dict__", {**call.__dict__, "arguments": values})
+        _set(probe, "__pydantic_fields_set__", set())
+        _set(probe, "__pydantic_extra__", None)
+        _set(probe, "__pydantic_private__", call.__pydantic_private__)
+        out = self._invert(probe)
+        if out is probe:
+            return _SAME
+        if isinstance(out, str):
+            return out
+        rest = {k: v for k, v in out.__dict__.items() if k not in ("name", "arguments")}
+        if (
+            type(out) is not ToolCall
+            or out.__pydantic_extra__ is not None
+            or out.__pydantic_private__ is not None
+            or call.__pydantic_private__ is not None
+            or rest != {k: v for k, v in call.__dict__.items() if k not in ("name", "arguments")}
+            or type(out.arguments) is not dict
+        ):
+            return _UNPLANNED
+        sources = [v.key if type(v) is _Arg else _Const(v) for v in out.arguments.values()]
+        return (
+            out.name,
+            tuple(out.arguments),
+            # None: the very same arguments; a tuple: every value is one of the agent's;
+            # a list: some are constants
+            None
+            if out.arguments is values
+            else sources
+            if any(type(v) is _Const for v in sources)
+            else tuple(sources),
+            frozenset(out.__pydantic_fields_set__),
+        )
 
     # -- inspection ---------------------------------------------------------------------------
     def summary(self) -> list[str]:
@@ -359,6 +440,29 @@ class EpisodePerturbation:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [r.model_dump(mode="json") for r in self.records]
+
+
+class _Arg:
+    """A probe's argument value: stands for the agent's value of argument ``key``."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+class _Const:
+    """A value a mapped-back call always has (not one of the agent's)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+_SAME = object()  # plan: the call maps back to itself
+_UNPLANNED = object()  # plan: run the inverse on every call
+_MAX_PLANS = 256  # shapes cached per episode (the agent may invent any argument names)
 
 
 def _text_unchanged(t: Any) -> bool:

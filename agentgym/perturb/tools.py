@@ -78,6 +78,8 @@ def choose(rng: np.random.Generator, items: list[Any] | tuple[Any, ...]) -> Any:
 class _RenameTools(ToolsTransform):
     """Base: params ``{"names": {old: new}}`` over every tool present when sampled."""
 
+    inverts_by_names: ClassVar[bool] = True
+
     def propose(
         self, rng: np.random.Generator, tools: list[ToolSpec], knobs: dict[str, Any]
     ) -> dict[str, str]:
@@ -238,6 +240,8 @@ class ToolNameTypos(_RenameTools):
 
 class _RenameArgs(ToolsTransform):
     """Base: params ``{"args": {tool: {old: new}}}``; renames top-level properties."""
+
+    inverts_by_names: ClassVar[bool] = True
 
     def propose(self, rng, prop_names: list[str], knobs: dict[str, Any]) -> dict[str, str]:
         raise NotImplementedError
@@ -650,6 +654,7 @@ class ToolSchemaPresentation(ToolsTransform):
 
 @register
 class ToolDistractors(ToolsTransform):
+    inverts_by_names: ClassVar[bool] = True
     name = "tool_distractors"
     doc = "Add plausible tools the task does not need (web_search, send_email, ...); calls get a canned error."
     levels: ClassVar = {"light": {"count": 1}, "medium": {"count": 3}, "heavy": {"count": 6}}
@@ -711,6 +716,7 @@ def split_property(tool: ToolSpec) -> str | None:
 
 @register
 class ToolSplit(ToolsTransform):
+    inverts_by_names: ClassVar[bool] = True
     name = "tool_split"
     doc = "Split a tool with a command enum into one tool per command (editor -> editor_view, editor_create, ...)."
     levels: ClassVar = {
