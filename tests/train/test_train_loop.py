@@ -214,10 +214,10 @@ def test_env_pool_reuses_envs_across_calls_and_drops_faulted_ones(tmp_path: Path
     )
     pool = EnvPool()
     first = collect_episodes(trainer.engine, trainer.tokenizer, req, env_pool=pool)
-    held = list(pool._free.values())[0][:]
+    held = next(iter(pool._free.values()))[:]
     assert len(pool) == 6
     again = collect_episodes(trainer.engine, trainer.tokenizer, req, env_pool=pool)
-    assert list(pool._free.values())[0] == held  # the same env objects, handed back
+    assert next(iter(pool._free.values())) == held  # the same env objects, handed back
     fresh = collect_episodes(trainer.engine, trainer.tokenizer, req)  # no pool: made and closed
     # reused envs are reset per episode: episodes are the same as with fresh envs
     for a, b, c in zip(first, again, fresh, strict=True):
