@@ -273,6 +273,14 @@ class ResponseTransform(Transform):
     def apply_text(self, obj: ToolResponse, params: dict[str, Any]) -> str:
         raise NotImplementedError
 
+    def text_fn(self, params: dict[str, Any]) -> Callable[[str], str] | None:
+        """``apply_text`` as a function of the text alone, its params bound once per episode,
+        for transforms whose result depends on nothing else (not the tool name, not the call
+        index); ``None`` for the others. ``EpisodePerturbation`` then runs a response as a few
+        plain calls: the per-call path runs right after a sandbox command, with cold caches,
+        where each object and lookup it saves counts (issue #6)."""
+        return None
+
     def restore(self, obj: ToolResponse, params: dict[str, Any]) -> str:
         """Recover the original text from the perturbed response (lossless transforms)."""
         raise NotImplementedError(f"{self.name} is lossy and has no restore()")

@@ -87,7 +87,18 @@ class EpisodePerturbation:
         # (it runs right after a sandbox command), and each object it builds costs there.
         self._reuse_response = all(f is not None for f, _, _ in self._text_steps)
         self._response: ToolResponse | None = None
+        # When every step is a function of the text alone (``ResponseTransform.text_fn``), a
+        # response is those functions called in turn: no ToolResponse, no params lookups.
+        fns = [_text_fn(t, params) for _, t, params in self._text_steps]
+        self._text_fns: list[Callable[[str], str]] | None = (
+            fns if all(f is not None for f in fns) else None  # type: ignore[misc]
+        )
         self._shown: tuple[list[ToolSpec], frozenset[str]] | None = None
+        # Calls whose mapping back is known, by shape (tool name, argument names), for
+        # ``PerturbedEnv.run_args``: ``_SAME`` (the call runs as it is) or (real tool name,
+        # argument names, where each value comes from) as in ``_plans``; filled by ``_resolve``
+        # for shown tools only. ``None``: no tool transforms, every call runs as it is.
+        self._fast_calls: dict[tuple[str, ...], Any] | None = {} if self._tool_steps else None
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -126,6 +137,8 @@ class EpisodePerturbation:
         out = self._rewrite_descriptions(tools, out)
         self._tools_cache = (tools, out)
         self._mentions = None
+        if self._fast_calls:
+            self._fast_calls = {}  # filled for the tools shown before
         return list(out)
 
     def system(self, text: str) -> str:
@@ -171,9 +184,12 @@ class EpisodePerturbation:
         self, text: str, tool_name: str = "", call_index: int | None = None, is_error: bool = False
     ) -> str:
         """A tool result as the agent sees it. ``call_index`` defaults to the last intercepted call."""
-        index = self._calls - 1 if call_index is None else call_index
-        if not self._text_steps and type(text) is str:
+        fns = self._text_fns
+        if fns is not None and type(text) is str:
+            for fn in fns:
+                text = fn(text)
             return text
+        index = self._calls - 1 if call_index is None else call_index
         obj = self._response
         if (
             obj is not None
@@ -251,18 +267,34 @@ class EpisodePerturbation:
                 self._failed.discard(key)
                 return None
         for t, params in self._transient:
+            limit = params["max_failures"]
+            if limit and self._failures >= limit:
+                continue
             if t.fails(index, params):
-                limit = params["max_failures"]
-                if limit and self._failures >= limit:
-                    continue
                 self._failures += 1
                 self._failed.add(key or _retry_key(resolved))
+                # A check whose limit is reached never fires again: dropped, so later calls
+                # skip it (``fails`` is a pure function of the call index).
+                self._transient = [
+                    (t2, p2)
+                    for t2, p2 in self._transient
+                    if not (p2["max_failures"] and self._failures >= p2["max_failures"])
+                ]
                 return Observation(
                     content=t.notice(index, params),
                     is_error=True,
                     metadata={"perturbation": "transient_error", "call_index": index},
                 )
         return None
+
+    def transient_fails(self, index: int) -> bool:
+        """Whether a transient error would answer the call with this index (nothing else
+        pending): the cheap pre-check of ``PerturbedEnv.run_args``."""
+        for t, params in self._transient:
+            limit = params["max_failures"]
+            if not (limit and self._failures >= limit) and t.fails(index, params):
+                return True
+        return False
 
     def call(self, call: ToolCall, execute: Callable[[ToolCall], Observation]) -> Observation:
         """The whole per-call protocol: intercept, map back, run, perturb the response."""
@@ -358,6 +390,9 @@ class EpisodePerturbation:
                 plan = self._plan(call)  # raises for calls the agent got wrong
                 if len(plans) < _MAX_PLANS:
                     plans[key] = plan
+                    fast = self._fast_calls
+                    if fast is not None and (plan is _SAME or type(plan) is tuple):
+                        fast[key] = plan if plan is _SAME else plan[:3]
             if plan is _SAME:
                 return call
             if type(plan) is str:
@@ -463,6 +498,20 @@ class _Const:
 _SAME = object()  # plan: the call maps back to itself
 _UNPLANNED = object()  # plan: run the inverse on every call
 _MAX_PLANS = 256  # shapes cached per episode (the agent may invent any argument names)
+
+
+def _text_fn(t: Any, params: dict[str, Any]) -> Callable[[str], str] | None:
+    """``t.text_fn(params)`` when it stands for ``t.apply`` (not for an ``apply_text`` a
+    subclass redefined below it)."""
+    if t is None or type(t).apply is not ResponseTransform.apply:
+        return None
+    mro = type(t).__mro__
+    defines = [
+        i for i, c in enumerate(mro) if "text_fn" in c.__dict__ or "apply_text" in c.__dict__
+    ]
+    if not defines or "text_fn" not in mro[defines[0]].__dict__:
+        return None
+    return t.text_fn(params)
 
 
 def _text_unchanged(t: Any) -> bool:

@@ -8,6 +8,7 @@ truncation states how much it cut. ``response_transient_error`` is special: the 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -74,17 +75,10 @@ class ResponseTextToStructured(ResponseTransform):
     }
 
     def apply_text(self, obj, params):
-        text = obj.text
-        if _load_json(text) is not None:
-            return text
-        mode = params["mode"]
-        if mode == "json":
-            return json.dumps({"output": text}, ensure_ascii=False)
-        lines = text.split("\n")
-        if mode == "json_lines":
-            return json.dumps({"lines": lines}, ensure_ascii=False, indent=1)
-        rows = "\n".join(f"| {i} | {_esc(line)} |" for i, line in enumerate(lines, 1))
-        return f"{_TABLE_HEAD}\n{rows}"
+        return _to_structured(params["mode"], obj.text)
+
+    def text_fn(self, params):
+        return functools.partial(_to_structured, params["mode"])
 
     def restore(self, obj, params):
         text, mode = obj.text, params["mode"]
@@ -99,6 +93,18 @@ class ResponseTextToStructured(ResponseTransform):
                 _unesc(re.match(r"\| \d+ \| (.*) \|$", r, re.DOTALL).group(1)) for r in rows
             )
         return text
+
+
+def _to_structured(mode: str, text: str) -> str:
+    if _load_json(text) is not None:
+        return text
+    if mode == "json":
+        return json.dumps({"output": text}, ensure_ascii=False)
+    lines = text.split("\n")
+    if mode == "json_lines":
+        return json.dumps({"lines": lines}, ensure_ascii=False, indent=1)
+    rows = "\n".join(f"| {i} | {_esc(line)} |" for i, line in enumerate(lines, 1))
+    return f"{_TABLE_HEAD}\n{rows}"
 
 
 _YAML_MARK = "# (JSON shown as YAML)\n"
@@ -123,33 +129,10 @@ class ResponseJsonToText(ResponseTransform):
     }
 
     def apply_text(self, obj, params):
-        data = _load_json(obj.text)
-        if data is None:
-            return obj.text
-        mode = params["mode"]
-        if mode == "reindent":
-            pretty = "\n" in obj.text.strip()
-            return (
-                json.dumps(data, ensure_ascii=False)
-                if pretty
-                else json.dumps(data, ensure_ascii=False, indent=2)
-            )
-        if mode == "table" and _flat_records(data):
-            keys = list(dict.fromkeys(k for row in data for k in row))
-            head = "| " + " | ".join(_esc(json.dumps(k, ensure_ascii=False)) for k in keys) + " |"
-            sep = "|" + "---|" * len(keys)
-            rows = [
-                "| "
-                + " | ".join(
-                    _esc(json.dumps(row[k], ensure_ascii=False)) if k in row else "" for k in keys
-                )
-                + " |"
-                for row in data
-            ]
-            return _JTABLE_MARK + "\n".join([head, sep, *rows])
-        return _YAML_MARK + yaml.safe_dump(
-            data, sort_keys=False, allow_unicode=True, width=10**6
-        ).rstrip("\n")
+        return _json_to_text(params["mode"], obj.text)
+
+    def text_fn(self, params):
+        return functools.partial(_json_to_text, params["mode"])
 
     def restore(self, obj, params):
         text = obj.text
@@ -169,6 +152,38 @@ class ResponseJsonToText(ResponseTransform):
                 )
             return json.dumps(rows, ensure_ascii=False)
         return text
+
+
+def _json_to_text(mode: str, text: str) -> str:
+    c = text[:1]
+    if c != "{" and c != "[" and not c.isspace():  # not JSON: decided without a call
+        return text
+    data = _load_json(text)
+    if data is None:
+        return text
+    if mode == "reindent":
+        pretty = "\n" in text.strip()
+        return (
+            json.dumps(data, ensure_ascii=False)
+            if pretty
+            else json.dumps(data, ensure_ascii=False, indent=2)
+        )
+    if mode == "table" and _flat_records(data):
+        keys = list(dict.fromkeys(k for row in data for k in row))
+        head = "| " + " | ".join(_esc(json.dumps(k, ensure_ascii=False)) for k in keys) + " |"
+        sep = "|" + "---|" * len(keys)
+        rows = [
+            "| "
+            + " | ".join(
+                _esc(json.dumps(row[k], ensure_ascii=False)) if k in row else "" for k in keys
+            )
+            + " |"
+            for row in data
+        ]
+        return _JTABLE_MARK + "\n".join([head, sep, *rows])
+    return _YAML_MARK + yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, width=10**6
+    ).rstrip("\n")
 
 
 def _cells(row: str) -> list[str]:
@@ -296,37 +311,42 @@ class ResponseAnsiColors(ResponseTransform):
     }
 
     def apply_text(self, obj, params):
-        # The rules of _COLOR_RULES written out, each behind its pre-check: this runs on every
-        # tool call, and straight-line code is cheaper there than a loop of callbacks.
-        text = obj.text
-        if "\x1b" in text:
-            return text
-        top = params["tier"]
-        if top >= 0:
-            if (
-                "rror" in text
-                or "RROR" in text
-                or "FAILED" in text
-                or "failed" in text
-                or ("Traceback" in text)
-            ):
-                text = _color_outside_codes(text, _ERROR_RX, _ERROR_WRAP)
-            if "arning" in text or "ARN" in text:
-                text = _color_outside_codes(text, _WARN_RX, _WARN_WRAP)
-            if "PASSED" in text or "passed" in text or "OK" in text or "ok" in text:
-                text = _color_outside_codes(text, _PASS_RX, _PASS_WRAP)
-        if top >= 1:
-            if "/" in text:
-                text = _color_outside_codes(text, _PATH_RX, _PATH_WRAP)
-            text = _color_outside_codes(text, _NUMBER_RX, _NUMBER_WRAP)
-        if params["line_codes"]:
-            # Every non-empty line wrapped in bold + erase-line ... reset. The input had no
-            # escape codes, so "on" directly followed by "reset" only comes from an empty line.
-            text = (_LINE_ON + text.replace("\n", _LINE_SEP) + _RESET).replace(_LINE_EMPTY, "")
-        return text
+        return _ansi_colors(params["tier"], params["line_codes"], obj.text)
+
+    def text_fn(self, params):
+        return functools.partial(_ansi_colors, params["tier"], params["line_codes"])
 
     def restore(self, obj, params):
         return ANSI_RE.sub("", obj.text)
+
+
+def _ansi_colors(top: int, line_codes: bool, text: str) -> str:
+    # The rules of _COLOR_RULES written out, each behind its pre-check: this runs on every
+    # tool call, and straight-line code is cheaper there than a loop of callbacks.
+    if "\x1b" in text:
+        return text
+    if top >= 0:
+        if (
+            "rror" in text
+            or "RROR" in text
+            or "FAILED" in text
+            or "failed" in text
+            or ("Traceback" in text)
+        ):
+            text = _color_outside_codes(text, _ERROR_RX, _ERROR_WRAP)
+        if "arning" in text or "ARN" in text:
+            text = _color_outside_codes(text, _WARN_RX, _WARN_WRAP)
+        if "PASSED" in text or "passed" in text or "OK" in text or "ok" in text:
+            text = _color_outside_codes(text, _PASS_RX, _PASS_WRAP)
+    if top >= 1:
+        if "/" in text:
+            text = _color_outside_codes(text, _PATH_RX, _PATH_WRAP)
+        text = _color_outside_codes(text, _NUMBER_RX, _NUMBER_WRAP)
+    if line_codes:
+        # Every non-empty line wrapped in bold + erase-line ... reset. The input had no
+        # escape codes, so "on" directly followed by "reset" only comes from an empty line.
+        text = (_LINE_ON + text.replace("\n", _LINE_SEP) + _RESET).replace(_LINE_EMPTY, "")
+    return text
 
 
 _CODED_RE = re.compile(r"(\x1b\[[0-9;]*m[^\x1b]*\x1b\[0m)")
@@ -490,9 +510,19 @@ class ResponseWrapper(ResponseTransform):
         pre, post = self._parts(obj, params)
         return f"{pre}{obj.text}{post}"
 
+    def text_fn(self, params):
+        if params["header"]:
+            return None  # names the tool
+        pre, post = bank("responses")["wrappers"][params["wrapper"]]
+        return functools.partial(_wrap, pre, post)
+
     def restore(self, obj, params):
         pre, post = self._parts(obj, params)
         return obj.text[len(pre) : len(obj.text) - len(post)]
+
+
+def _wrap(pre: str, post: str, text: str) -> str:
+    return f"{pre}{text}{post}"
 
 
 _NUM_FORMATS = ["{n:>6}\t", "{n}: ", "L{n}| "]
@@ -507,6 +537,14 @@ def _line_prefixes(fmt: int, n: int) -> list[str]:
         more = range(len(out) + 1, max(n, 2 * len(out)) + 1)
         out = _NUM_PREFIXES[fmt] = out + [template.format(n=i) for i in more]
     return out
+
+
+def _number_lines(fmt: int, text: str) -> str:
+    lines = text.split("\n")
+    prefixes = _NUM_PREFIXES[fmt]
+    if len(prefixes) < len(lines):
+        prefixes = _line_prefixes(fmt, len(lines))
+    return "\n".join(map(str.__add__, prefixes, lines))
 
 
 @register
@@ -528,11 +566,10 @@ class ResponseLineNumbers(ResponseTransform):
         return {"format": _choose(rng, self.knobs["formats"])}
 
     def apply_text(self, obj, params):
-        lines = obj.text.split("\n")
-        prefixes = _NUM_PREFIXES[params["format"]]
-        if len(prefixes) < len(lines):
-            prefixes = _line_prefixes(params["format"], len(lines))
-        return "\n".join(map(str.__add__, prefixes, lines))
+        return _number_lines(params["format"], obj.text)
+
+    def text_fn(self, params):
+        return functools.partial(_number_lines, params["format"])
 
     def restore(self, obj, params):
         fmt = _NUM_FORMATS[params["format"]]
@@ -558,24 +595,28 @@ class ResponseTruncate(ResponseTransform):
     }
 
     def apply_text(self, obj, params):
-        text = obj.text
-        max_lines = params["max_lines"]
-        if text.count("\n") >= max_lines:  # more than max_lines lines
-            lines = text.split("\n")
-            head = max_lines * 2 // 3
-            tail = max_lines - head
-            cut = len(lines) - head - tail
-            notice = f"[... {cut} lines truncated ({head} first and {tail} last of {len(lines)} shown) ...]"
-            text = "\n".join([*lines[:head], notice, *lines[len(lines) - tail :]])
-        max_chars = params["max_chars"]
-        if len(text) > max_chars:
-            head = max_chars * 2 // 3
-            tail = max_chars - head
-            cut = len(text) - head - tail
-            text = (
-                f"{text[:head]}\n[... {cut} characters truncated ...]\n{text[len(text) - tail :]}"
-            )
-        return text
+        return _truncate(params["max_lines"], params["max_chars"], obj.text)
+
+    def text_fn(self, params):
+        return functools.partial(_truncate, params["max_lines"], params["max_chars"])
+
+
+def _truncate(max_lines: int, max_chars: int, text: str) -> str:
+    if text.count("\n") >= max_lines:  # more than max_lines lines
+        lines = text.split("\n")
+        head = max_lines * 2 // 3
+        tail = max_lines - head
+        cut = len(lines) - head - tail
+        notice = (
+            f"[... {cut} lines truncated ({head} first and {tail} last of {len(lines)} shown) ...]"
+        )
+        text = "\n".join([*lines[:head], notice, *lines[len(lines) - tail :]])
+    if len(text) > max_chars:
+        head = max_chars * 2 // 3
+        tail = max_chars - head
+        cut = len(text) - head - tail
+        text = f"{text[:head]}\n[... {cut} characters truncated ...]\n{text[len(text) - tail :]}"
+    return text
 
 
 @register
