@@ -130,7 +130,8 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         self.base_commit: str | None = None
         self.done = False
         self.flags: list[dict[str, Any]] = []
-        self._canonical_calls: dict[str, ToolCall] = {}
+        # call id -> the call as it really ran, or (call, real_call) not merged yet
+        self._canonical_calls: dict[str, ToolCall | tuple[ToolCall, dict[str, Any]]] = {}
 
     def _resolved_backend(self) -> str:
         # "auto" asks the Docker daemon (ping + image lookup): do it once per env, not on
@@ -263,11 +264,13 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
                 # Under a perturbation wrapper the call may use renamed tools/arguments; the
                 # monitor judges what really ran.
                 real = obs.metadata.get("real_call")
-                checked = _with_fields(call, real) if real else call
-                self._canonical_calls[call.id] = checked
                 if self.monitor is not None:
+                    checked = _with_fields(call, real) if real else call
+                    self._canonical_calls[call.id] = checked
                     for flag in self.monitor.check_call(checked, obs, self.turn - 1):
                         step_flags.append(flag.model_dump(mode="json"))
+                elif real:  # merged only if a monitor ever asks (_canonical_trajectory)
+                    self._canonical_calls[call.id] = (call, real)
                 if obs.metadata.get("infrastructure_error"):
                     # The sandbox broke, not the agent: end the episode so trainers can
                     # mask it (info["infrastructure_error"]), and do not grade it.
@@ -372,7 +375,11 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
     def _canonical_trajectory(self) -> Trajectory:
         """The trajectory with every call as it really ran (perturbed names mapped back)."""
         assert self.trajectory is not None
-        messages = _canonical(self.trajectory.messages, self._canonical_calls)
+        calls = {
+            k: _with_fields(*v) if isinstance(v, tuple) else v
+            for k, v in self._canonical_calls.items()
+        }
+        messages = _canonical(self.trajectory.messages, calls)
         return self.trajectory.model_copy(update={"messages": messages})
 
     def _budget_exceeded(self) -> tuple[bool, str | None]:

@@ -33,6 +33,8 @@ from agentgym.types import Message, Observation, ToolCall, ToolSpec
 RecipeLike = Transform | Sequence[Transform] | str | Path | None
 
 _FORMATS: dict[str, Any] = {}
+_CONTENT = frozenset({"content"})
+_CONTENT_METADATA = frozenset({"content", "metadata"})
 _set = object.__setattr__
 
 
@@ -177,7 +179,8 @@ class PerturbedEnv(gym.Wrapper):
         return obs, info
 
     def step(self, action: Any) -> tuple[list[dict[str, Any]], float, bool, bool, dict[str, Any]]:
-        self._events = []
+        if self._events:
+            self._events = []  # the last step's (``info`` got a copy)
         obs, reward, terminated, truncated, info = self.env.step(action)
         if self._events:
             info = dict(info)
@@ -210,21 +213,13 @@ class PerturbedEnv(gym.Wrapper):
                 index = ep._calls
                 if tool is not None and not (ep._transient and ep.transient_fails(index)):
                     ep._calls = index + 1
-                    if entry is _SAME:
+                    pairs = None if entry is _SAME else entry[1]
+                    if pairs is None:  # the agent's arguments as they are
                         values = arguments
-                    else:
-                        keys, sources = entry[1], entry[2]
-                        if sources is None:  # only the name changes
-                            values = arguments
-                        elif type(sources) is tuple:
-                            values = dict(
-                                zip(keys, map(arguments.__getitem__, sources), strict=True)
-                            )
-                        else:  # some values are constants (a split tool's command)
-                            values = {
-                                k: v.value if type(v) is _Const else arguments[v]
-                                for k, v in zip(keys, sources, strict=True)
-                            }
+                    else:  # a plain loop: cheaper here than zip or a comprehension
+                        values = {}
+                        for k, v in pairs:
+                            values[k] = v.value if type(v) is _Const else arguments[v]
                     obs = tool.execute(sandbox, values)
                     text = content = obs.content
                     fns = ep._text_fns
@@ -233,20 +228,25 @@ class PerturbedEnv(gym.Wrapper):
                             text = fn(text)
                     else:
                         text = ep.tool_response(text, real_name, index, obs.is_error)
+                    # One copy of the real tool's observation (as ``updated`` makes it), and
+                    # only when something differs: the text the agent sees, or the call that
+                    # really ran (for the monitor) when it was renamed.
                     if entry is _SAME:
                         if text is content:
                             return obs
-                        update: dict[str, Any] = {"content": text}
+                        metadata = obs.metadata
+                        changed = _CONTENT
                     else:
                         real = {"name": real_name, "arguments": values}
-                        update = {"content": text, "metadata": {**obs.metadata, "real_call": real}}
+                        metadata = {**obs.metadata, "real_call": real}
+                        changed = _CONTENT_METADATA
                     if obs.__pydantic_private__ is not None or obs.__pydantic_extra__ is not None:
-                        return updated(obs, update)
-                    new = Observation.__new__(Observation)
-                    _set(new, "__dict__", {**obs.__dict__, **update})
-                    _set(
-                        new, "__pydantic_fields_set__", obs.__pydantic_fields_set__ | update.keys()
-                    )
+                        update = {"content": text, "metadata": metadata}
+                        return updated(obs, {k: update[k] for k in sorted(changed)})
+                    cls = type(obs)
+                    new = cls.__new__(cls)
+                    _set(new, "__dict__", {**obs.__dict__, "content": text, "metadata": metadata})
+                    _set(new, "__pydantic_fields_set__", obs.__pydantic_fields_set__ | changed)
                     _set(new, "__pydantic_extra__", None)
                     _set(new, "__pydantic_private__", None)
                     return new

@@ -95,9 +95,8 @@ class EpisodePerturbation:
         )
         self._shown: tuple[list[ToolSpec], frozenset[str]] | None = None
         # Calls whose mapping back is known, by shape (tool name, argument names), for
-        # ``PerturbedEnv.run_args``: ``_SAME`` (the call runs as it is) or (real tool name,
-        # argument names, where each value comes from) as in ``_plans``; filled by ``_resolve``
-        # for shown tools only. ``None``: no tool transforms, every call runs as it is.
+        # ``PerturbedEnv.run_args``: ``_SAME`` (the call runs as it is) or ``_fast_entry`` of
+        # the plan; filled by ``_resolve`` for shown tools only. ``None``: no tool transforms, every call runs as it is.
         self._fast_calls: dict[tuple[str, ...], Any] | None = {} if self._tool_steps else None
 
     # -- construction -------------------------------------------------------------------
@@ -392,7 +391,7 @@ class EpisodePerturbation:
                     plans[key] = plan
                     fast = self._fast_calls
                     if fast is not None and (plan is _SAME or type(plan) is tuple):
-                        fast[key] = plan if plan is _SAME else plan[:3]
+                        fast[key] = plan if plan is _SAME else _fast_entry(plan)
             if plan is _SAME:
                 return call
             if type(plan) is str:
@@ -493,6 +492,14 @@ class _Const:
 
     def __init__(self, value: Any) -> None:
         self.value = value
+
+
+def _fast_entry(plan: tuple[Any, ...]) -> tuple[str, tuple[tuple[str, Any], ...] | None]:
+    """A plan as ``PerturbedEnv.run_args`` reads it: (real tool name, ``None`` for the agent's
+    arguments as they are, else (argument name, the agent's argument it comes from or a
+    ``_Const``) pairs)."""
+    name, keys, sources, _ = plan
+    return name, None if sources is None else tuple(zip(keys, sources, strict=True))
 
 
 _SAME = object()  # plan: the call maps back to itself

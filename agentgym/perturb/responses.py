@@ -271,9 +271,10 @@ class ResponseReorderLines(ResponseTransform):
 _RESET = "\x1b[0m"
 # The colour rules, applied in this order, each to the text outside the codes added so far. Each
 # pattern is one capturing group around the whole match, so ``re.split`` returns the text
-# between matches and the matches alternately: colouring is then one C-level split, a C-level
-# ``map`` of a format and a join, where ``re.sub`` with a ``\g<0>`` template runs a Python
-# callback per match. The number rule starts with ``\d`` (its lookbehind moved after the first
+# between matches and the matches alternately: colouring is then one C-level split, the
+# matches concatenated with their codes and a join, where ``re.sub`` with a ``\g<0>`` template
+# runs a Python callback per match (and ``str.format``, or zip and map, cost more on the cold
+# per-call path than string concatenation). The number rule starts with ``\d`` (its lookbehind moved after the first
 # digit, same matches) so the scan skips non-digits quickly. ``apply_text`` tests, before each
 # rule, a substring without which the rule cannot match: a cheap skip, scanning costs more.
 _ERROR_RX = re.compile(r"\b(error|Error|ERROR|FAILED|failed|Traceback)\b")
@@ -281,15 +282,16 @@ _WARN_RX = re.compile(r"\b(warning|Warning|WARNING|WARN)\b")
 _PASS_RX = re.compile(r"\b(PASSED|passed|OK|ok)\b")
 _PATH_RX = re.compile(r"(?<![\w/])((?:\./|/)?[\w.-]+/[\w./-]+)")
 _NUMBER_RX = re.compile(r"(\d(?<![\w.]\d)\d*(?:\.\d+)?)(?![\w.])")
-# (pattern, tier, "{}" wrapped in the colour code ... reset), in the order ``apply_text`` runs them
+# (pattern, tier, colour code put before each match; _RESET goes after), in the order
+# ``apply_text`` runs them
 _COLOR_RULES: list[tuple[re.Pattern[str], int, str]] = [
-    (_ERROR_RX, 0, "\x1b[31m{}" + _RESET),
-    (_WARN_RX, 0, "\x1b[33m{}" + _RESET),
-    (_PASS_RX, 0, "\x1b[32m{}" + _RESET),
-    (_PATH_RX, 1, "\x1b[36m{}" + _RESET),
-    (_NUMBER_RX, 1, "\x1b[35m{}" + _RESET),
+    (_ERROR_RX, 0, "\x1b[31m"),
+    (_WARN_RX, 0, "\x1b[33m"),
+    (_PASS_RX, 0, "\x1b[32m"),
+    (_PATH_RX, 1, "\x1b[36m"),
+    (_NUMBER_RX, 1, "\x1b[35m"),
 ]
-_ERROR_WRAP, _WARN_WRAP, _PASS_WRAP, _PATH_WRAP, _NUMBER_WRAP = (w for _, _, w in _COLOR_RULES)
+_ERROR_ON, _WARN_ON, _PASS_ON, _PATH_ON, _NUMBER_ON = (on for _, _, on in _COLOR_RULES)
 _LINE_ON = "\x1b[1m\x1b[K"
 _LINE_SEP = f"{_RESET}\n{_LINE_ON}"  # between two lines, each wrapped in _LINE_ON ... reset
 _LINE_EMPTY = _LINE_ON + _RESET  # an empty line, wrapped: unwrapped again
@@ -333,15 +335,15 @@ def _ansi_colors(top: int, line_codes: bool, text: str) -> str:
             or "failed" in text
             or ("Traceback" in text)
         ):
-            text = _color_outside_codes(text, _ERROR_RX, _ERROR_WRAP)
+            text = _color_outside_codes(text, _ERROR_RX, _ERROR_ON)
         if "arning" in text or "ARN" in text:
-            text = _color_outside_codes(text, _WARN_RX, _WARN_WRAP)
+            text = _color_outside_codes(text, _WARN_RX, _WARN_ON)
         if "PASSED" in text or "passed" in text or "OK" in text or "ok" in text:
-            text = _color_outside_codes(text, _PASS_RX, _PASS_WRAP)
+            text = _color_outside_codes(text, _PASS_RX, _PASS_ON)
     if top >= 1:
         if "/" in text:
-            text = _color_outside_codes(text, _PATH_RX, _PATH_WRAP)
-        text = _color_outside_codes(text, _NUMBER_RX, _NUMBER_WRAP)
+            text = _color_outside_codes(text, _PATH_RX, _PATH_ON)
+        text = _color_outside_codes(text, _NUMBER_RX, _NUMBER_ON)
     if line_codes:
         # Every non-empty line wrapped in bold + erase-line ... reset. The input had no
         # escape codes, so "on" directly followed by "reset" only comes from an empty line.
@@ -352,25 +354,25 @@ def _ansi_colors(top: int, line_codes: bool, text: str) -> str:
 _CODED_RE = re.compile(r"(\x1b\[[0-9;]*m[^\x1b]*\x1b\[0m)")
 
 
-def _wrap_matches(text: str, rx: re.Pattern[str], wrap: str) -> str:
-    """Each match of the one-group ``rx`` put in ``wrap`` ("{}" with codes around), as
-    ``rx.sub`` would."""
+def _wrap_matches(text: str, rx: re.Pattern[str], on: str) -> str:
+    """Each match of the one-group ``rx`` put between ``on`` and ``_RESET``, as ``rx.sub``
+    would."""
     parts = rx.split(text)
     if len(parts) == 1:
         return text
-    parts[1::2] = map(wrap.format, parts[1::2])
+    parts[1::2] = [on + p + _RESET for p in parts[1::2]]
     return "".join(parts)
 
 
-def _color_outside_codes(text: str, rx: re.Pattern[str], wrap: str) -> str:
+def _color_outside_codes(text: str, rx: re.Pattern[str], on: str) -> str:
     if "\x1b" not in text:  # nothing coloured yet: the split below would give [text]
         parts = rx.split(text)
         if len(parts) == 1:
             return text
-        parts[1::2] = map(wrap.format, parts[1::2])
+        parts[1::2] = [on + p + _RESET for p in parts[1::2]]
         return "".join(parts)
     parts = _CODED_RE.split(text)
-    return "".join(p if p.startswith("\x1b") else _wrap_matches(p, rx, wrap) for p in parts)
+    return "".join(p if p.startswith("\x1b") else _wrap_matches(p, rx, on) for p in parts)
 
 
 @register
@@ -526,7 +528,8 @@ def _wrap(pre: str, post: str, text: str) -> str:
 
 
 _NUM_FORMATS = ["{n:>6}\t", "{n}: ", "L{n}| "]
-_NUM_PREFIXES: list[list[str]] = [[] for _ in _NUM_FORMATS]  # per format: prefixes of 1, 2, ...
+# Per format: the prefixes of lines 1, 2, ..., each after the first with the newline before it.
+_NUM_PREFIXES: list[list[str]] = [[] for _ in _NUM_FORMATS]
 
 
 def _line_prefixes(fmt: int, n: int) -> list[str]:
@@ -535,16 +538,24 @@ def _line_prefixes(fmt: int, n: int) -> list[str]:
     if len(out) < n:  # a new list, swapped in whole: threads never see a half-grown one
         template = _NUM_FORMATS[fmt]
         more = range(len(out) + 1, max(n, 2 * len(out)) + 1)
-        out = _NUM_PREFIXES[fmt] = out + [template.format(n=i) for i in more]
+        out = _NUM_PREFIXES[fmt] = out + [
+            template.format(n=i) if i == 1 else "\n" + template.format(n=i) for i in more
+        ]
     return out
 
 
 def _number_lines(fmt: int, text: str) -> str:
+    # Prefixes and lines interleaved by two slice assignments and one join: C-level steps,
+    # cheaper on the cold per-call path than a ``map`` of ``str.__add__``.
     lines = text.split("\n")
+    n = len(lines)
     prefixes = _NUM_PREFIXES[fmt]
-    if len(prefixes) < len(lines):
-        prefixes = _line_prefixes(fmt, len(lines))
-    return "\n".join(map(str.__add__, prefixes, lines))
+    if len(prefixes) < n:
+        prefixes = _line_prefixes(fmt, n)
+    out = lines * 2
+    out[0::2] = prefixes[:n]
+    out[1::2] = lines
+    return "".join(out)
 
 
 @register
