@@ -67,7 +67,8 @@ class EnvConfig(_Section):
 
 class RolloutConfig(_Section):
     """Generation engine: ``auto`` is ``static`` on CUDA (static KV cache + CUDA graphs) for
-    Llama/Qwen2-style models, else ``hf`` (HF ``generate``); ``vllm`` when installed."""
+    Llama/Qwen2-style models, else ``hf`` (HF ``generate``); ``vllm`` when installed
+    (``agentgym/train/vllm_engine.py``)."""
 
     engine: Literal["auto", "hf", "static", "vllm"] = "auto"
     max_new_tokens: int = 4  # per assistant turn
@@ -75,7 +76,8 @@ class RolloutConfig(_Section):
     temperature: float = 1.0
     dtype: DType | None = None  # rollout precision; None: same as the trainer's weights
     lm_head_fp32: bool | None = None  # FP32 logits at generation; None: as model.lm_head_fp32
-    batch_size: int = 256  # sequences per generate call
+    batch_size: int = 256  # sequences per generate call (vllm: max_num_seqs)
+    vllm_kwargs: dict[str, Any] = Field(default_factory=dict)  # extra vllm.LLM arguments
 
 
 class LossConfig(_Section):

@@ -2,8 +2,9 @@
 
 ``collect_episodes(engine, request)`` is a function of (policy weights held by the engine,
 env ids, seeds), so it can move to Ray workers unchanged: see ``rollout_worker``.
-Generation goes through a ``RolloutEngine``: ``HFEngine`` (HF ``generate`` with KV cache)
-or ``VLLMEngine`` (only with vLLM installed and a GPU).
+Generation goes through a ``RolloutEngine``: ``HFEngine`` (HF ``generate`` with KV cache),
+``StaticEngine`` (``static_engine.py``) or ``VLLMEngine`` (``vllm_engine.py``, with vLLM
+installed).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from agentgym.errors import AgentGymError, ConfigError
+from agentgym.errors import AgentGymError
 from agentgym.train.toy_env import ToyChatFormat
 
 
@@ -248,32 +249,13 @@ def left_pad(prompts: list[list[int]], pad_id: int) -> tuple[Tensor, Tensor]:
     return ids, attn
 
 
-class VLLMEngine:
-    """vLLM as the rollout engine (optional extra; needs a GPU). Not implemented beyond this check."""
+def __getattr__(name: str) -> Any:
+    # ``VLLMEngine`` lives in ``vllm_engine`` (which imports this module); re-exported lazily.
+    if name == "VLLMEngine":
+        from agentgym.train.vllm_engine import VLLMEngine
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        try:
-            import vllm  # noqa: F401
-        except ImportError as exc:
-            raise ConfigError(
-                "rollout.engine: vllm needs the vllm package and a CUDA GPU "
-                "(pip install vllm); use rollout.engine: hf otherwise"
-            ) from exc
-        if not torch.cuda.is_available():
-            raise ConfigError(
-                "rollout.engine: vllm needs a CUDA GPU; use rollout.engine: hf on CPU"
-            )
-        raise NotImplementedError(
-            "the vLLM rollout engine is not implemented yet; use rollout.engine: hf"
-        )
-
-    def load_weights(self, state_dict: dict[str, Tensor]) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    def generate(
-        self, prompts: list[list[int]], *, max_new_tokens: int, temperature: float, seed: int
-    ) -> list[Generation]:  # pragma: no cover
-        raise NotImplementedError
+        return VLLMEngine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _turn_seed(sample_seed: int, turn: int) -> int:

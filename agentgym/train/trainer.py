@@ -41,7 +41,6 @@ from agentgym.train.rollout import (
     Episode,
     HFEngine,
     RolloutRequest,
-    VLLMEngine,
     collect_episodes,
 )
 from agentgym.train.static_engine import StaticEngine, check_supported
@@ -252,11 +251,24 @@ class Trainer:
 
     def _build_engine(self) -> Any:
         rcfg = self.cfg.rollout
-        if rcfg.engine == "vllm":
-            return VLLMEngine()
         rollout_dtype = torch_dtype(rcfg.dtype) if rcfg.dtype else None
         share = rollout_dtype is None or rollout_dtype == torch_dtype(self.cfg.model.dtype)
         head_fp32 = self.cfg.model.lm_head_fp32 if rcfg.lm_head_fp32 is None else rcfg.lm_head_fp32
+        if rcfg.engine == "vllm":  # its own copy of the weights, synced after every update
+            from agentgym.train.vllm_engine import VLLMEngine
+
+            self.engine_name = "vllm"
+            return VLLMEngine(
+                self.model,
+                eos_id=self.stop_ids,
+                pad_id=self.pad_id,
+                batch_size=rcfg.batch_size,
+                dtype=rollout_dtype,
+                lm_head_fp32=head_fp32,
+                max_model_len=rcfg.max_total_tokens,
+                seed=self.cfg.seed,
+                **rcfg.vllm_kwargs,
+            )
         kwargs: dict[str, Any] = dict(
             eos_id=self.stop_ids,
             pad_id=self.pad_id,
@@ -303,8 +315,11 @@ class Trainer:
         )
 
     def close(self) -> None:
-        """Close the envs held between steps (coding envs: their warm sandboxes)."""
+        """Close the envs held between steps (coding envs: their warm sandboxes) and an
+        engine that holds resources of its own (vLLM)."""
         self.env_pool.close()
+        if (close_engine := getattr(self.engine, "close", None)) is not None:
+            close_engine()
 
     def logprobs(self, model: Any, batch: Batch) -> tuple[Tensor, Tensor]:
         """Trainer-side log-probs and entropy of the batch's assistant tokens."""
