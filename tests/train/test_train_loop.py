@@ -180,11 +180,17 @@ def test_bundled_example_configs_load() -> None:
         load_config(f)
 
 
-def test_vllm_engine_says_what_to_do() -> None:
+def test_vllm_engine_says_what_to_do_without_vllm(tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vllm is installed: tests/train/test_vllm_engine.py covers the engine")
     from agentgym.train.rollout import VLLMEngine
 
-    with pytest.raises((ConfigError, NotImplementedError), match=r"vllm|vLLM"):
-        VLLMEngine()
+    with pytest.raises(ConfigError, match=r"pip install"):
+        VLLMEngine(torch.nn.Linear(2, 2), eos_id=1, pad_id=0)
+    with pytest.raises(ConfigError, match=r"vllm"):
+        Trainer(_cfg(tmp_path, rollout={"engine": "vllm"}))
 
 
 def test_fp32_head_at_both_ends_shrinks_the_bf16_mismatch(tmp_path: Path) -> None:
