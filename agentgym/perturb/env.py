@@ -16,6 +16,7 @@ wrappers stack: each layer sees the layer below as "the real env" (see docs/pert
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -243,6 +244,15 @@ class PerturbedEnv(gym.Wrapper):
                     if obs.__pydantic_private__ is not None or obs.__pydantic_extra__ is not None:
                         update = {"content": text, "metadata": metadata}
                         return updated(obs, {k: update[k] for k in sorted(changed)})
+                    if sys.getrefcount(obs) == 2:
+                        # Held by nothing but this frame (and getrefcount's argument): the tool
+                        # made it for this call alone, so updating it in place is the copy
+                        # without building one. A tool that keeps its observations gets a copy.
+                        fields = obs.__dict__
+                        fields["content"] = text
+                        fields["metadata"] = metadata
+                        _set(obs, "__pydantic_fields_set__", obs.__pydantic_fields_set__ | changed)
+                        return obs
                     cls = type(obs)
                     new = cls.__new__(cls)
                     _set(new, "__dict__", {**obs.__dict__, "content": text, "metadata": metadata})

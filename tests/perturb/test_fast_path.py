@@ -129,3 +129,29 @@ def test_text_functions_match_apply(name: str, severity: str) -> None:
         for i, text in enumerate([*OUTPUTS, "", "\n", '{"a": [1, 2]}', "x\n" * 50]):
             obj = ToolResponse(text=text, tool_name="bash", call_index=i)
             assert fn(text) == t.apply(obj, rec.params).text
+
+
+def test_an_observation_the_tool_keeps_is_copied_not_changed() -> None:
+    """The fast path updates the real tool's observation in place only when nothing else
+    holds it."""
+
+    class Keeper(Echo):
+        def execute(self, sandbox: Any, arguments: dict[str, Any]) -> Observation:
+            self.last = Observation(content="kept\n1 2 3")
+            return self.last
+
+    recipe = Compose(
+        [registry[n](p=1.0, severity="heavy") for n in ("tool_rename_synonyms", "response_wrapper")]
+    )
+    ep = EpisodePerturbation.sample(recipe, 0, tools=TOOLS, system=SYSTEM, user=USER)
+    env = layer(ep)
+    env._below["bash"] = keeper = Keeper("bash")
+    name = ep.tools(TOOLS)[0].name
+    for _ in range(3):
+        shown = env.run_args(name, {"command": "ls"}, None)
+        assert shown is not keeper.last
+        assert keeper.last.content == "kept\n1 2 3" and keeper.last.metadata == {}
+        assert shown.metadata["real_call"]["name"] == "bash" and shown.content != "kept\n1 2 3"
+    fresh = env._below["bash"] = Echo("bash")
+    shown = env.run_args(name, {"command": "ls"}, None)
+    assert shown.model_fields_set == {"content", "metadata"} and fresh.runs == [{"command": "ls"}]
