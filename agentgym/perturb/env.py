@@ -182,10 +182,12 @@ class PerturbedEnv(gym.Wrapper):
     def step(self, action: Any) -> tuple[list[dict[str, Any]], float, bool, bool, dict[str, Any]]:
         if self._events:
             self._events = []  # the last step's (``info`` got a copy)
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        if self._events:
-            info = dict(info)
-            info["perturbation_events"] = [*info.get("perturbation_events", []), *self._events]
+        result = self.env.step(action)
+        if not self._events:
+            return result
+        obs, reward, terminated, truncated, info = result
+        info = dict(info)
+        info["perturbation_events"] = [*info.get("perturbation_events", []), *self._events]
         return obs, reward, terminated, truncated, info
 
     def close(self) -> None:

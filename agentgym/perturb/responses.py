@@ -347,7 +347,8 @@ def _ansi_colors(top: int, line_codes: bool, text: str) -> str:
     if line_codes:
         # Every non-empty line wrapped in bold + erase-line ... reset. The input had no
         # escape codes, so "on" directly followed by "reset" only comes from an empty line.
-        text = (_LINE_ON + text.replace("\n", _LINE_SEP) + _RESET).replace(_LINE_EMPTY, "")
+        body = text.replace("\n", _LINE_SEP)
+        text = f"{_LINE_ON}{body}{_RESET}".replace(_LINE_EMPTY, "")
     return text
 
 
