@@ -343,7 +343,17 @@ def _ansi_colors(top: int, line_codes: bool, text: str) -> str:
     if top >= 1:
         if "/" in text:
             text = _color_outside_codes(text, _PATH_RX, _PATH_ON)
-        text = _color_outside_codes(text, _NUMBER_RX, _NUMBER_ON)
+        if "\x1b" in text:
+            text = _color_outside_codes(text, _NUMBER_RX, _NUMBER_ON)
+        else:  # nothing coloured yet (the usual case), written out: no call, no comprehension
+            parts = _NUMBER_RX.split(text)
+            k = len(parts) >> 1  # matches
+            if k:  # text, on, match, reset, text, ...: filled by slice assignments
+                out = [_NUMBER_ON] * (4 * k + 1)
+                out[0::4] = parts[0::2]
+                out[2::4] = parts[1::2]
+                out[3::4] = [_RESET] * k
+                text = "".join(out)
     if line_codes:
         # Every non-empty line wrapped in bold + erase-line ... reset. The input had no
         # escape codes, so "on" directly followed by "reset" only comes from an empty line.
