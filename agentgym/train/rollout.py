@@ -385,9 +385,10 @@ class EnvPool:
 
     def take(self, env_id: str, kwargs: dict[str, Any], n: int) -> list[gym.Env[Any, Any]]:
         """``n`` envs for ``env_id`` with ``kwargs``: held ones first, then new ones."""
+        key = self._key(env_id, kwargs)
         with self._lock:
-            free = self._free.setdefault(self._key(env_id, kwargs), [])
-            reused, self._free[self._key(env_id, kwargs)] = free[:n], free[n:]
+            free = self._free.get(key, [])
+            reused, self._free[key] = free[:n], free[n:]
         return reused + [gym.make(env_id, **kwargs) for _ in range(n - len(reused))]
 
     def put(self, env_id: str, kwargs: dict[str, Any], envs: list[gym.Env[Any, Any]]) -> None:
@@ -402,6 +403,91 @@ class EnvPool:
             held, self._free = [e for v in self._free.values() for e in v], {}
         for env in held:
             env.close()
+
+
+def _play_episodes(
+    engine: RolloutEngine,
+    codec: Any,
+    request: RolloutRequest,
+    toy_fmt: ToyChatFormat,
+    episodes: list[Episode],
+    envs: list[gym.Env[Any, Any]],
+) -> None:
+    """``collect_episodes``' reset and turn loop: fills ``episodes`` in place."""
+    turns = [_turns_for(env, codec, toy_fmt) for env in envs]
+
+    def start(i: int) -> None:
+        ep = episodes[i]
+        options = (
+            {"task_id": request.task_ids[ep.seed % len(request.task_ids)]}
+            if request.task_ids
+            else None
+        )
+        try:
+            obs, info = envs[i].reset(seed=ep.seed, options=options)
+            ids = turns[i].start(obs, info)
+            ep.task_id = info.get("task_id")
+        except _INFRA_EXCEPTIONS as exc:
+            ep.error = f"reset failed: {type(exc).__name__}: {exc}"
+            ids = [getattr(engine, "pad_id", 0)]  # one token so the batch row is well-formed
+        ep.token_ids, ep.loss_mask, ep.rollout_logprobs = ids, [0] * len(ids), [0.0] * len(ids)
+
+    _map(start, list(range(len(episodes))), request.env_workers)
+    active = [i for i, ep in enumerate(episodes) if ep.error is None]
+    for turn in range(request.max_turns):
+        budgets = {i: request.max_total_tokens - len(episodes[i].token_ids) for i in active}
+        for i in active:
+            episodes[i].truncated = budgets[i] <= 0  # no room left for another turn
+        active = [i for i in active if budgets[i] > 0]
+        if not active:
+            break
+        gens = engine.generate(
+            [episodes[i].token_ids for i in active],
+            max_new_tokens=min(request.max_new_tokens, max(budgets[i] for i in active)),
+            temperature=request.temperature,
+            seed=_turn_seed(request.sample_seed, turn),
+        )
+
+        def play(job: tuple[int, Generation, int]) -> bool:
+            """Append the turn, step the env; True while the episode goes on."""
+            i, g, budget = job
+            ep, env = episodes[i], envs[i]
+            if len(g.token_ids) > budget:  # this episode's own token budget
+                g = Generation(g.token_ids[:budget], g.logprobs[:budget], False)
+            ids, mask, logps, text = turns[i].take(g)
+            ep.token_ids += ids
+            ep.loss_mask += mask
+            ep.rollout_logprobs += logps
+            ep.completions.append(text)
+            ep.num_turns += 1
+            try:
+                obs, reward, terminated, truncated, info = env.step(text)
+            except _INFRA_EXCEPTIONS as exc:
+                ep.error = f"step failed: {type(exc).__name__}: {exc}"
+                return False
+            ep.reward += float(reward)
+            ep.success = ep.success or bool(info.get("success", float(reward) >= 1.0))
+            ep.parse_errors += int("parse_error" in info)
+            if "grade" in info:
+                ep.grade_status = str(info["grade"].get("status"))
+            if info.get("error") or info.get("infrastructure_error"):
+                grade = info.get("grade") or {}
+                ep.error = str(info.get("error") or grade.get("error") or "infrastructure error")
+                return False
+            if terminated or truncated:
+                ep.truncated = bool(truncated)
+                return False
+            obs_ids = turns[i].observe(env, obs)
+            ep.token_ids += obs_ids
+            ep.loss_mask += [0] * len(obs_ids)
+            ep.rollout_logprobs += [0.0] * len(obs_ids)
+            return True
+
+        jobs = [(i, g, budgets[i]) for i, g in zip(active, gens, strict=True)]
+        alive = _map(play, jobs, request.env_workers)
+        active = [i for i, go in zip(active, alive, strict=True) if go]
+    for i in active:  # ran out of turns or tokens before the env ended the episode
+        episodes[i].truncated = True
 
 
 def collect_episodes(
@@ -431,93 +517,20 @@ def collect_episodes(
     else:
         envs = [gym.make(request.env_id, **request.env_kwargs) for _ in episodes]
     try:
-        turns = [_turns_for(env, codec, toy_fmt) for env in envs]
-
-        def start(i: int) -> None:
-            ep = episodes[i]
-            options = (
-                {"task_id": request.task_ids[ep.seed % len(request.task_ids)]}
-                if request.task_ids
-                else None
-            )
-            try:
-                obs, info = envs[i].reset(seed=ep.seed, options=options)
-                ids = turns[i].start(obs, info)
-                ep.task_id = info.get("task_id")
-            except _INFRA_EXCEPTIONS as exc:
-                ep.error = f"reset failed: {type(exc).__name__}: {exc}"
-                ids = [getattr(engine, "pad_id", 0)]  # one token so the batch row is well-formed
-            ep.token_ids, ep.loss_mask, ep.rollout_logprobs = ids, [0] * len(ids), [0.0] * len(ids)
-
-        _map(start, list(range(len(episodes))), request.env_workers)
-        active = [i for i, ep in enumerate(episodes) if ep.error is None]
-        for turn in range(request.max_turns):
-            budgets = {i: request.max_total_tokens - len(episodes[i].token_ids) for i in active}
-            for i in active:
-                episodes[i].truncated = budgets[i] <= 0  # no room left for another turn
-            active = [i for i in active if budgets[i] > 0]
-            if not active:
-                break
-            gens = engine.generate(
-                [episodes[i].token_ids for i in active],
-                max_new_tokens=min(request.max_new_tokens, max(budgets[i] for i in active)),
-                temperature=request.temperature,
-                seed=_turn_seed(request.sample_seed, turn),
-            )
-
-            def play(job: tuple[int, Generation, int]) -> bool:
-                """Append the turn, step the env; True while the episode goes on."""
-                i, g, budget = job
-                ep, env = episodes[i], envs[i]
-                if len(g.token_ids) > budget:  # this episode's own token budget
-                    g = Generation(g.token_ids[:budget], g.logprobs[:budget], False)
-                ids, mask, logps, text = turns[i].take(g)
-                ep.token_ids += ids
-                ep.loss_mask += mask
-                ep.rollout_logprobs += logps
-                ep.completions.append(text)
-                ep.num_turns += 1
-                try:
-                    obs, reward, terminated, truncated, info = env.step(text)
-                except _INFRA_EXCEPTIONS as exc:
-                    ep.error = f"step failed: {type(exc).__name__}: {exc}"
-                    return False
-                ep.reward += float(reward)
-                ep.success = ep.success or bool(info.get("success", float(reward) >= 1.0))
-                ep.parse_errors += int("parse_error" in info)
-                if "grade" in info:
-                    ep.grade_status = str(info["grade"].get("status"))
-                if info.get("error") or info.get("infrastructure_error"):
-                    grade = info.get("grade") or {}
-                    ep.error = str(
-                        info.get("error") or grade.get("error") or "infrastructure error"
-                    )
-                    return False
-                if terminated or truncated:
-                    ep.truncated = bool(truncated)
-                    return False
-                obs_ids = turns[i].observe(env, obs)
-                ep.token_ids += obs_ids
-                ep.loss_mask += [0] * len(obs_ids)
-                ep.rollout_logprobs += [0.0] * len(obs_ids)
-                return True
-
-            jobs = [(i, g, budgets[i]) for i, g in zip(active, gens, strict=True)]
-            alive = _map(play, jobs, request.env_workers)
-            active = [i for i, go in zip(active, alive, strict=True) if go]
-        for i in active:  # ran out of turns or tokens before the env ended the episode
-            episodes[i].truncated = True
+        _play_episodes(engine, codec, request, toy_fmt, episodes, envs)
     except BaseException:  # an engine error or Ctrl-C: no env is left running
         for env in envs:
             with contextlib.suppress(Exception):
                 env.close()
         raise
-    healthy = [env for env, ep in zip(envs, episodes, strict=True) if ep.error is None]
+    kept = []
     for env, ep in zip(envs, episodes, strict=True):
-        if env_pool is None or ep.error is not None:  # a faulted env is not reused
+        if env_pool is not None and ep.error is None:
+            kept.append(env)
+        else:  # no pool, or an env that hit a fault: not reused
             env.close()
     if env_pool is not None:
-        env_pool.put(request.env_id, request.env_kwargs, healthy)
+        env_pool.put(request.env_id, request.env_kwargs, kept)
     return episodes
 
 

@@ -216,11 +216,10 @@ class StaticEngine(HFEngine):
         gen: torch.Generator,
         device: torch.device,
     ) -> list[Generation]:
-        n = len(prompts)
-        width = max(len(p) for p in prompts)
         if max_new_tokens <= 0:
             return [Generation([], [], finished=False) for _ in prompts]
         ids, attn = (t.to(device) for t in left_pad(prompts, self.pad_id))
+        n, width = ids.shape
         length = -(-(width + max_new_tokens) // _CACHE_ROUND) * _CACHE_ROUND
         bufs = self._buffers(n, length, device)
         stops = torch.tensor(self.eos_ids, device=device)
@@ -235,12 +234,13 @@ class StaticEngine(HFEngine):
                 logits[:, stops] = -torch.inf
             tok, lp = sample_and_logprob(logits, temperature, gen)
             toks[:, s], logps[:, s] = tok, lp
-            done |= torch.isin(tok, stops)
             if s + 1 == max_new_tokens:
                 break
-            if not self.ignore_eos and (s + 1) % self.check_every == 0 and bool(done.all()):
-                steps = s + 1
-                break
+            if not self.ignore_eos:
+                done |= torch.isin(tok, stops)
+                if (s + 1) % self.check_every == 0 and bool(done.all()):
+                    steps = s + 1
+                    break
             bufs.tok.copy_(tok)
             bufs.slot.fill_(width + s)
             if s > 0:

@@ -420,9 +420,11 @@ class Trainer:
         # The train/rollout gap on the tokens the loss sees, every step: from a separate pass,
         # or (one optimizer step per RL step) from the update's own forward.
         old_logp = None
-        if not (self.fused_old_logprobs() and has_tokens):
+        if not self.fused_old_logprobs():
             old_logp = self._no_grad_logprobs(self.model, batch)
             metrics.update(mismatch_metrics(old_logp, batch.rollout_logp, batch.mask))
+        elif not has_tokens:  # no update, so no forward: the metrics' values for no tokens
+            metrics.update(mismatch_metrics(batch.rollout_logp, batch.rollout_logp, batch.mask))
         ref_logp = (
             self._no_grad_logprobs(self.ref_model, batch) if self.ref_model is not None else None
         )
