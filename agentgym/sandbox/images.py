@@ -24,8 +24,31 @@ from agentgym.errors import ImageBuildError
 
 BASE_REPO = "agentgym/base"
 TASK_REPO = "agentgym/task"
-BASE_PACKAGES = ("bash", "coreutils", "procps", "python3", "python3-pytest", "git", "patch", "mawk")
-BASE_RECIPE_VERSION = "1"
+# What agents reach for in a shell, so tool use and network denial are real (docs/sandbox.md
+# lists them). Kept small: no compilers, no docs. ``dnsutils`` gives nslookup/dig.
+BASE_PACKAGES = (
+    "bash",
+    "coreutils",
+    "procps",
+    "python3",
+    "python3-pytest",
+    "python3-venv",
+    "git",
+    "patch",
+    "mawk",
+    "ca-certificates",
+    "curl",
+    "wget",
+    "less",
+    "nano",
+    "vim-tiny",
+    "file",
+    "unzip",
+    "ripgrep",
+    "dnsutils",
+    "iproute2",
+)
+BASE_RECIPE_VERSION = "2"
 IMAGE_LABEL = "agentgym.image"
 
 
