@@ -4,12 +4,17 @@ Only the subset our task Dockerfiles use is understood — ``FROM agentgym/base�
 ``COPY`` (into the workdir or /tmp), ``RUN``, ``ENV``, ``WORKDIR`` — and the built
 workspace is cached on disk by the build context's content hash, so each task is built
 once. Anything else is a clear error that says to use Docker.
+
+Python packages a Dockerfile installs with ``pip install`` do not go into the workspace:
+they become requirements of the task's managed toolchain (``agentgym.sandbox.toolchain``),
+which the sandbox mounts read-only, so the agent runs and the grader grades on the same
+pristine interpreter environment.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import re
 import shlex
 import shutil
 import threading
@@ -23,10 +28,56 @@ _lock = threading.Lock()
 
 
 def cache_root() -> Path:
-    root = os.environ.get("AGENTGYM_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "agentgym"
-    )
-    return Path(root) / "local-tasks"
+    from agentgym.sandbox.toolchain import cache_dir
+
+    return cache_dir() / "local-tasks"
+
+
+_PIP = re.compile(r"^\s*(?:python3?(?:\.\d+)?\s+-m\s+)?pip3?\s+install\s+(?P<args>.*)$", re.S)
+# pip options that take no value and change nothing about what is installed
+_PIP_FLAGS = {
+    "-q",
+    "--quiet",
+    "-U",
+    "--upgrade",
+    "--no-cache-dir",
+    "--break-system-packages",
+    "--user",
+    "--disable-pip-version-check",
+    "--no-input",
+    "--root-user-action=ignore",
+}
+
+
+def split_pip_installs(run: str, task_id: str = "?") -> tuple[list[str], str]:
+    """Take the ``pip install`` commands out of a RUN line: (requirements, the rest)."""
+    requirements: list[str] = []
+    rest: list[str] = []
+    for part in re.split(r"\s*&&\s*", run.strip()):
+        match = _PIP.match(part)
+        if match is None:
+            rest.append(part)
+            continue
+        for arg in shlex.split(match.group("args")):
+            if arg in _PIP_FLAGS:
+                continue
+            if arg.startswith("-"):
+                raise TaskFormatError(
+                    f"task {task_id}: `pip install {arg}` is not understood by the local "
+                    "backend (only requirement specifiers are); list the packages in the "
+                    "Dockerfile or use the Docker backend"
+                )
+            requirements.append(arg)
+    return requirements, " && ".join(rest)
+
+
+def task_requirements(dockerfile: str, task_id: str = "?") -> list[str]:
+    """Every requirement the Dockerfile's RUN lines ``pip install``."""
+    out: list[str] = []
+    for keyword, rest in _instructions(dockerfile):
+        if keyword == "RUN":
+            out += split_pip_installs(rest, task_id)[0]
+    return out
 
 
 def _instructions(dockerfile: str) -> list[tuple[str, str]]:
@@ -46,8 +97,9 @@ def _instructions(dockerfile: str) -> list[tuple[str, str]]:
     return out
 
 
-def materialize(task: Task) -> tuple[Path, dict[str, str]]:
-    """Build the task's starting workspace on the host; return (folder, env vars)."""
+def materialize(task: Task) -> tuple[Path, dict[str, str], list[str]]:
+    """Build the task's starting workspace on the host; return (folder, env vars,
+    toolchain requirements)."""
     from agentgym.sandbox.images import context_hash
     from agentgym.tasks.build import build_context
 
@@ -55,23 +107,26 @@ def materialize(task: Task) -> tuple[Path, dict[str, str]]:
     try:
         digest = context_hash(context)
         target = cache_root() / f"{task.id[:60]}-{digest}"
-        meta = target / "env.json"
+        meta = target / "build.json"
         with _lock:
             if meta.exists():
-                return target / "workspace", json.loads(meta.read_text())
-            env = _emulate(task, context, target)
-            meta.write_text(json.dumps(env))
-            return target / "workspace", env
+                built = json.loads(meta.read_text())
+                return target / "workspace", built["env"], built["requirements"]
+            requirements = task_requirements((context / "Dockerfile").read_text(), task.id)
+            env = _emulate(task, context, target, requirements)
+            meta.write_text(json.dumps({"env": env, "requirements": requirements}))
+            return target / "workspace", env, requirements
     finally:
         shutil.rmtree(context, ignore_errors=True)
 
 
-def _emulate(task: Task, context: Path, target: Path) -> dict[str, str]:
+def _emulate(task: Task, context: Path, target: Path, requirements: list[str]) -> dict[str, str]:
     steps = _instructions((context / "Dockerfile").read_text())
     env: dict[str, str] = {}
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    with LocalSandbox(SandboxConfig(type="local", workdir=task.workdir)) as sb:
+    config = SandboxConfig(type="local", workdir=task.workdir, python_requirements=requirements)
+    with LocalSandbox(config) as sb:
         host_tmp = Path(sb._tmp) / "tmp"
 
         def host_path(inside: str) -> Path:
@@ -107,6 +162,9 @@ def _emulate(task: Task, context: Path, target: Path) -> dict[str, str]:
                         into.parent.mkdir(parents=True, exist_ok=True)
                         shutil.copy2(src_path, into)
             elif keyword == "RUN":
+                rest = split_pip_installs(rest, task.id)[1]
+                if not rest:
+                    continue  # only pip installs: they went into the toolchain
                 prefix = " ".join(f"export {k}={shlex.quote(v)};" for k, v in env.items())
                 result = sb.run(f"{prefix} {rest}", timeout=600)
                 if result.exit_code != 0:
@@ -135,8 +193,12 @@ def _emulate(task: Task, context: Path, target: Path) -> dict[str, str]:
 
 def local_task_sandbox(task: Task, limits: SandboxLimits | None = None) -> LocalSandbox:
     """A fresh local sandbox holding the task's starting workspace."""
-    workspace, env = materialize(task)
+    workspace, env, requirements = materialize(task)
     config = SandboxConfig(
-        type="local", workdir=task.workdir, env=env, limits=limits or SandboxLimits()
+        type="local",
+        workdir=task.workdir,
+        env=env,
+        limits=limits or SandboxLimits(),
+        python_requirements=requirements,
     )
     return LocalSandbox(config, workspace=str(workspace))

@@ -7,8 +7,12 @@ file the task declares back to its pristine content, remove what could hijack py
 FAIL_TO_PASS and PASS_TO_PASS tests by node id under our own pytest config and read the
 results from a JUnit XML report. Reward = every required test passed.
 
-Infrastructure faults (image build failure, container failure, grader timeout) come back as
-``status="error"`` with ``error_kind`` so trainers can mask them instead of punishing.
+Infrastructure faults (image build failure, container failure, grader timeout, a task
+environment whose tests cannot run) come back as ``status="error"`` with ``error_kind`` so
+trainers can mask them instead of punishing. Only faults outside the agent's reach get that
+verdict: when the tests leave no report, the grader checks the test runner and re-runs the
+tests on the pristine task without the agent's change; only if they cannot report there
+either is it the environment's fault. Otherwise the agent's change broke the run: a failure.
 """
 
 from __future__ import annotations
@@ -267,6 +271,8 @@ def grade(
 
         with factory(image, task) as sb:
             result = _grade_in(sb, task, diff, verifier_timeout, flags, base)
+        if NO_REPORT in result.flags and result.status != "error":
+            result = _no_report_verdict(result, factory, image, task, diff, verifier_timeout)
     except AgentGymError as exc:
         result = GradeResult(
             reward=0.0,
@@ -277,6 +283,50 @@ def grade(
             **base,
         )
     return result.model_copy(update={"duration_s": time.monotonic() - started})
+
+
+NO_REPORT = "no_test_report"
+RUNNER_CHECK = "cd / && python3 -I -m pytest --version 2>&1"
+
+
+def _no_report_verdict(
+    result: GradeResult, factory: Any, image: str, task: Task, diff: str, timeout: float
+) -> GradeResult:
+    """The tests left no usable report. Whose fault is it? The same tests run again on the
+    pristine task without the agent's change: only if they cannot report there either is it
+    the environment's fault (infrastructure); otherwise the agent's change broke the run."""
+    control = result
+    if diff.strip():
+        with factory(image, task) as sb:
+            control = _grade_in(sb, task, "", timeout, [], {"task_id": task.id})
+        if control.status != "error" and NO_REPORT not in control.flags:
+            return result.model_copy(
+                update={
+                    "error": "the tests left no report after the agent's change, though they "
+                    "do on the unchanged task: the change crashed, hijacked or emptied the run",
+                }
+            )
+    if control.status == "error":  # e.g. no test runner at all: say that
+        return result.model_copy(
+            update={k: getattr(control, k) for k in ("status", "error_kind", "error")}
+        )
+    return result.model_copy(
+        update={
+            "status": "error",
+            "error_kind": "infrastructure",
+            "error": _environment_error(control),
+        }
+    )
+
+
+def _environment_error(detail: GradeResult) -> str:
+    return (
+        "the task's tests cannot run in its environment, even without the agent's change "
+        f"(no report for {detail.breakdown.get('fail_to_pass_total', 0)} + "
+        f"{detail.breakdown.get('pass_to_pass_total', 0)} requested tests). "
+        "Check the task with `agentgym tasks validate` and the machine with `agentgym "
+        f"doctor`. Test output: {detail.log_tail[-600:].strip() or '(none)'}"
+    )
 
 
 def _grade_in(
@@ -379,7 +429,21 @@ def _grade_in(
         report = parse_junit(sb.read_file(junit).decode("utf-8", "replace"))
     except (FileNotFoundError, ET.ParseError, AgentGymError):
         report = {}
-        flags.append("no_test_report")
+    if not any(nodeid in report for nodeid in nodeids):
+        flags.append(NO_REPORT)
+        runner = sb.run(RUNNER_CHECK, timeout=60)
+        if runner.exit_code != 0:
+            return GradeResult(
+                reward=0.0,
+                status="error",
+                error_kind="infrastructure",
+                error="the task environment has no working test runner: `python3 -m pytest "
+                f"--version` failed ({runner.output.strip()[-300:]}). Install pytest in the "
+                "task's image (its Dockerfile); on the embedded backend run `agentgym doctor`.",
+                flags=flags,
+                log_tail=run.output[-2000:],
+                **base,
+            )
     outcomes: list[TestOutcome] = []
     for group, ids_ in (("fail_to_pass", task.fail_to_pass), ("pass_to_pass", task.pass_to_pass)):
         for nodeid in ids_:
@@ -396,8 +460,6 @@ def _grade_in(
         "pass_to_pass_total": len(p2p),
     }
     passed = all(o.status == "passed" for o in outcomes)
-    if not report and run.exit_code == 0:
-        flags.append("exited_without_report")
     return GradeResult(
         reward=1.0 if passed else 0.0,
         status="pass" if passed else "fail",

@@ -53,6 +53,9 @@ class SandboxConfig(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     # Host paths mounted read-only into the sandbox: {host_path: sandbox_path}.
     readonly_mounts: dict[str, str] = Field(default_factory=dict)
+    # Local backend only: the managed Python toolchain holds pinned pytest plus these
+    # requirements (agentgym.sandbox.toolchain); None gives no managed Python at all.
+    python_requirements: list[str] | None = Field(default_factory=list)
 
 
 @runtime_checkable

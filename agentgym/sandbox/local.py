@@ -1,8 +1,13 @@
 """The embedded backend: bubblewrap when present, else a process-group sandbox.
 
 Used when no Docker daemon answers, so agentgym's first command runs anywhere. With
-``bwrap`` the shell gets its own user, PID, network, IPC and UTS namespaces, the host's
-/usr read-only, a private /tmp and a private workspace bound at the sandbox's workdir.
+``bwrap`` the shell gets its own user, PID, network, IPC and UTS namespaces and runs as an
+unprivileged uid (1000, mapped in its user namespace, with no capabilities and no new
+privileges) even when agentgym runs as root. It sees the host's /usr read-only, a short
+allow-list of /etc (no passwd or shadow of the host's: its own), a private /tmp, a private
+workspace at the sandbox's workdir, and agentgym's managed Python toolchain
+(``agentgym.sandbox.toolchain``) read-only at /opt/agentgym/python — never the user's
+interpreter environment, home folder or agentgym's source. docs/sandbox.md lists every bind.
 Without bwrap it is only a separate process group in a temp directory with rlimits:
 NOT isolated, and it says so once.
 """
@@ -13,7 +18,6 @@ import os
 import resource
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import warnings
@@ -23,9 +27,57 @@ from typing import Any
 from agentgym.errors import SandboxClosedError, SandboxError
 from agentgym.sandbox.base import BASE_ENV, SandboxConfig, is_within, resolve_path
 from agentgym.sandbox.shell import PIDS_PROBE_PROC, PipeTransport, ShellSession
+from agentgym.sandbox.toolchain import (
+    SANDBOX_PREFIX,
+    Toolchain,
+    ensure_toolchain,
+    interpreter_binds,
+    interpreter_masks,
+)
 from agentgym.types import ExecResult
 
 _warned = threading.Event()
+
+# The sandbox's own user, as the agent sees it (mapped to the caller's uid outside).
+SANDBOX_UID = 1000
+SANDBOX_USER = "agent"
+# What of the host's /etc the sandbox sees: what programs need to run (dynamic linker,
+# alternatives symlinks, certificates, time zone, name-service config), nothing with users
+# or secrets. passwd and group are the sandbox's own.
+ETC_ALLOW = (
+    "alternatives",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "localtime",
+    "timezone",
+    "nsswitch.conf",
+    "hosts",
+    "host.conf",
+    "os-release",
+    "debian_version",
+    "profile",
+    "inputrc",
+    "environment",
+    "shells",
+    "mime.types",
+    "magic",
+    "protocols",
+    "services",
+    "terminfo",
+    "vim",
+    "nanorc",
+    "gitconfig",
+    "python3",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "locale.alias",
+    "locale.gen",
+)
 
 
 def _children_map() -> dict[int, list[int]]:
@@ -98,6 +150,9 @@ class LocalSandbox:
         else:
             self.host_workspace.mkdir()
         (Path(self._tmp) / "tmp").mkdir()
+        self.toolchain: Toolchain | None = None
+        if self.config.python_requirements is not None:
+            self.toolchain = ensure_toolchain(tuple(self.config.python_requirements))
         explicit = use_bwrap is not None
         if use_bwrap is None:
             use_bwrap = shutil.which("bwrap") is not None and _bwrap_works()
@@ -132,17 +187,25 @@ class LocalSandbox:
         if not self.isolated:
             return bash
         argv = ["bwrap", "--die-with-parent", "--unshare-all", "--new-session"]
+        argv += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
         if self.limits.network:
             argv.append("--share-net")
-        for path in ("/usr", "/etc", "/opt"):
-            if os.path.isdir(path):
-                argv += ["--ro-bind", path, path]
+        argv += ["--ro-bind", "/usr", "/usr"]
         for link in ("bin", "sbin", "lib", "lib64", "lib32"):
             target = f"/{link}"
             if os.path.islink(target):
                 argv += ["--symlink", os.readlink(target), target]
             elif os.path.isdir(target):
                 argv += ["--ro-bind", target, target]
+        for name in ETC_ALLOW:
+            path = f"/etc/{name}"
+            if os.path.islink(path):
+                argv += ["--symlink", os.readlink(path), path]
+            elif os.path.exists(path):
+                argv += ["--ro-bind", path, path]
+        identity = self._identity_files()
+        for name, host in identity.items():
+            argv += ["--ro-bind", host, f"/etc/{name}"]
         argv += [
             "--proc",
             "/proc",
@@ -160,14 +223,47 @@ class LocalSandbox:
             "HOME",
             self.workdir,
             "--setenv",
+            "USER",
+            SANDBOX_USER,
+            "--setenv",
             "PATH",
-            _sandbox_path(),
+            self._path(),
         ]
-        for prefix in _python_prefixes():
-            argv += ["--ro-bind", prefix, prefix]
+        if self.toolchain is not None:
+            for path in interpreter_binds():
+                if not path.startswith("/usr/"):
+                    argv += ["--ro-bind", path, path]
+            for path in interpreter_masks():
+                if not path.startswith("/usr/"):
+                    argv += ["--tmpfs", path]
+            argv += ["--ro-bind", self.toolchain.root, SANDBOX_PREFIX]
         for host, inside in self.config.readonly_mounts.items():
             argv += ["--ro-bind", host, inside]
         return argv + bash
+
+    def _identity_files(self) -> dict[str, str]:
+        """The sandbox's own /etc/passwd and /etc/group (the host's are not shown)."""
+        folder = Path(self._tmp) / "etc"
+        if not folder.exists():
+            folder.mkdir()
+            (folder / "passwd").write_text(
+                "root:x:0:0:root:/root:/bin/bash\n"
+                f"{SANDBOX_USER}:x:{SANDBOX_UID}:{SANDBOX_UID}:agent:{self.workdir}:/bin/bash\n"
+                "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+            )
+            (folder / "group").write_text(
+                f"root:x:0:\n{SANDBOX_USER}:x:{SANDBOX_UID}:\nnogroup:x:65534:\n"
+            )
+        return {"passwd": str(folder / "passwd"), "group": str(folder / "group")}
+
+    def _path(self) -> str:
+        """PATH inside: the toolchain first (as mounted inside, or its host folder when not
+        isolated), then the system's."""
+        system = ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+        if self.toolchain is None:
+            return ":".join(system)
+        bin_dir = f"{SANDBOX_PREFIX}/bin" if self.isolated else self.toolchain.bin_dir
+        return ":".join([bin_dir, *system])
 
     def _preexec(self) -> None:
         limits = self.limits
@@ -186,7 +282,7 @@ class LocalSandbox:
 
     def _spawn(self) -> PipeTransport:
         env = {
-            "PATH": _sandbox_path(),
+            "PATH": self._path(),
             "HOME": self.workdir if self.isolated else str(self.host_workspace),
             **BASE_ENV,
             **self.config.env,
@@ -321,21 +417,6 @@ class LocalSandbox:
             pass
 
 
-def _python_prefixes() -> list[str]:
-    """The running interpreter's prefixes (venv and base), bound read-only into the sandbox
-    so ``python3`` there has the same packages (pytest, ...) as the host's agentgym."""
-    out: list[str] = []
-    for prefix in (sys.prefix, sys.base_prefix):
-        if prefix not in out and os.path.isdir(prefix) and not prefix.startswith("/usr"):
-            out.append(prefix)
-    return out
-
-
-def _sandbox_path() -> str:
-    bins = [os.path.join(p, "bin") for p in _python_prefixes()]
-    return ":".join([*bins, "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"])
-
-
 _bwrap_ok: bool | None = None
 
 
@@ -350,6 +431,9 @@ def _bwrap_works() -> bool:
                 [
                     "bwrap",
                     "--unshare-all",
+                    "--unshare-user",
+                    "--uid",
+                    str(SANDBOX_UID),
                     "--ro-bind",
                     "/",
                     "/",
