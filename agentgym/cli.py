@@ -27,6 +27,11 @@ image_app = typer.Typer(
     help="Images: build the offline base image and task images.", no_args_is_help=True
 )
 tasks_app = typer.Typer(help="Tasks: list, show and validate task folders.", no_args_is_help=True)
+toolchain_app = typer.Typer(
+    help="The embedded backend's managed Python toolchains: list and garbage-collect.",
+    no_args_is_help=True,
+)
+app.add_typer(toolchain_app, name="toolchain")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(image_app, name="image")
 app.add_typer(tasks_app, name="tasks")
@@ -169,6 +174,72 @@ def tour(
         raise typer.Exit(130) from None
     console.print(table)
     console.print(f"sandbox ready in {setup_ms:.0f} ms; closed and removed.")
+
+
+# --- doctor and toolchains ----------------------------------------------------------
+
+
+def print_checks(checks: list[Any], only_problems: bool = False) -> None:
+    """The doctor's table; with ``only_problems``, just what is missing and what to do."""
+    from rich.markup import escape
+
+    style = {"ok": "green", "warn": "yellow", "missing": "red"}
+    table = Table(show_lines=False)
+    for column in ("check", "status", "detail / what to do"):
+        table.add_column(column, overflow="fold")
+    for c in checks:
+        if only_problems and c.status == "ok":
+            continue
+        text = escape(c.detail) + (f"\n[bold]→[/] {escape(c.advice)}" if c.advice else "")
+        table.add_row(c.name, f"[{style[c.status]}]{c.status}[/]", text)
+    console.print(table)
+
+
+@app.command()
+def doctor() -> None:
+    """Check Docker, the base image, bubblewrap, the managed toolchain, disk and extras."""
+    from agentgym.doctor import run_checks, usable_backends
+
+    with console.status("checking (the first run builds the embedded backend's toolchain)"):
+        checks = run_checks()
+    print_checks(checks)
+    backends = usable_backends(checks)
+    if not backends:
+        console.print("[bold red]no usable backend[/]: fix Docker or bubblewrap as shown above")
+        raise typer.Exit(1)
+    console.print(f"usable backends: [green]{', '.join(backends)}[/]")
+
+
+@toolchain_app.command("ls")
+def toolchain_ls() -> None:
+    """List the managed Python toolchains of the embedded backend."""
+    from agentgym.sandbox.toolchain import list_toolchains, toolchains_dir
+
+    table = Table(title=str(toolchains_dir()))
+    for column in ("key", "python", "packages", "source", "last used", "MB"):
+        table.add_column(column)
+    for chain, used, size in list_toolchains():
+        pkgs = ", ".join(f"{k} {v}" for k, v in sorted(chain.packages.items()) if k != "pip")
+        table.add_row(
+            chain.key,
+            chain.python_version,
+            pkgs,
+            chain.source,
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(used)),
+            f"{size / 1e6:.0f}",
+        )
+    console.print(table)
+
+
+@toolchain_app.command("gc")
+def toolchain_gc(
+    days: Annotated[float, typer.Option(help="remove toolchains unused for this many days")] = 30,
+) -> None:
+    """Remove toolchains unused for --days (and half-built leftovers of killed builds)."""
+    from agentgym.sandbox.toolchain import gc_toolchains
+
+    removed = gc_toolchains(days)
+    console.print(f"removed {len(removed)} toolchain(s)")
 
 
 # --- sandbox --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agentgym.errors import AgentGymError
@@ -36,14 +37,64 @@ def _sigterm_to_keyboard_interrupt() -> None:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    from agentgym.bench.report import HEADERS, table_rows
+    """The console summary, one line per (policy, condition), within 80 columns; the full
+    table (CIs of the drop, every env) is in the report."""
+    from rich import box
 
-    table = Table(title="success by condition (all envs)")
-    for h in HEADERS:
-        table.add_column(h)
-    for row in table_rows(results["summary"]):
+    from agentgym.bench.report import compact_rows
+
+    table = Table(
+        title="success by condition (all envs)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+    )
+    for header, justify in COMPACT_HEADERS:
+        table.add_column(header, justify=justify, no_wrap=True, overflow="ellipsis")
+    for row in compact_rows(results["summary"]):
         table.add_row(*row)
     console.print(table)
+    print_errors(results)
+
+
+COMPACT_HEADERS: list[tuple[str, Any]] = [
+    ("policy", "left"),
+    ("condition", "left"),
+    ("ok", "right"),
+    ("% [95% CI]", "right"),
+    ("Δ pp", "right"),
+    ("flag%", "right"),
+    ("turns", "right"),
+    ("err", "right"),
+]
+
+
+def error_reasons(results: dict[str, Any], top: int = 3) -> tuple[int, list[tuple[str, int]]]:
+    """How many episodes errored, and their most common reasons (first line, shortened)."""
+    from collections import Counter
+
+    reasons: Counter[str] = Counter()
+    for episode in results.get("episodes", []):
+        if episode.get("status", "ok") == "ok":
+            continue
+        text = str(episode.get("error") or episode.get("status"))
+        reasons[text.strip().splitlines()[0][:160] if text.strip() else "unknown"] += 1
+    return sum(reasons.values()), reasons.most_common(top)
+
+
+def print_errors(results: dict[str, Any]) -> None:
+    """Errored episodes are not failures of the policy: say how many, and why, in red."""
+    count, top = error_reasons(results)
+    if not count:
+        return
+    total = len(results.get("episodes", []))
+    console.print(
+        f"[bold red]{count} of {total} episodes errored[/] [red](infrastructure or runner "
+        "errors: not counted as successes or failures)[/]. Top reasons:"
+    )
+    for reason, n in top:
+        console.print(f"  [red]{n} ×[/] {escape(reason)}")
+    console.print("Run [bold]agentgym doctor[/] to check Docker, the sandbox and the toolchain.")
 
 
 PolicyOpt = Annotated[

@@ -9,12 +9,16 @@ prints the results table and the path of the HTML report.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agentgym.bench.cli import _sigterm_to_keyboard_interrupt, console, print_table
+
+if TYPE_CHECKING:
+    from agentgym.doctor import Check
 
 DEMO_RECIPES = ["clean", "light", "heavy", "scaffold-shift"]
 
@@ -37,6 +41,14 @@ def demo_main(
     except AgentGymError as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from None
+    from agentgym.doctor import run_checks
+
+    checks = run_checks(_demo_checks(chosen))
+    if any(c.status != "ok" for c in checks):
+        from agentgym.cli import print_checks
+
+        console.print("[yellow]agentgym doctor found something missing:[/]")
+        print_checks(checks, only_problems=True)
     console.print(
         f"[bold]agentgym demo[/] — oracle vs scripted on agentgym/BugFix-v0 under "
         f"{', '.join(DEMO_RECIPES)}; backend [cyan]{chosen}[/]"
@@ -71,6 +83,29 @@ def demo_main(
         "hard-wired to the default tool names and chat format, drops under scaffold shift."
     )
     console.print(f"HTML report: [bold]{Path(results['paths']['html']).resolve()}[/]")
+    clean = [
+        r
+        for r in results["summary"]["conditions"]
+        if r["policy"] == "oracle" and r["condition"] == "clean" and r["env"] != "all"
+    ]
+    solved = sum(r["successes"] for r in clean)
+    total = sum(r["n"] for r in clean)
+    if total == 0 or solved < total:
+        console.print(
+            f"[bold red]the oracle solved {solved}/{total} clean episodes[/] [red](it must "
+            "solve every one: the setup is broken, not the agent). See the errors above, "
+            "the report, and `agentgym doctor`.[/]"
+        )
+        raise typer.Exit(2)
+
+
+def _demo_checks(backend: str) -> list[Callable[[], Check]]:
+    """What the chosen backend needs (the full list is `agentgym doctor`)."""
+    from agentgym import doctor
+
+    if backend == "docker":
+        return [doctor.check_docker, doctor.check_base_image, doctor.check_disk]
+    return [doctor.check_bwrap, doctor.check_toolchain, doctor.check_disk]
 
 
 __all__ = ["DEMO_RECIPES", "demo_main"]

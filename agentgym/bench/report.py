@@ -181,13 +181,7 @@ def _pct(x: float) -> str:
 def table_rows(summary: dict[str, Any], env: str = ALL) -> list[list[str]]:
     """The headline table: one row per (policy, condition) over all envs."""
     out = []
-    ordered = sorted(
-        summary["conditions"],
-        key=lambda r: (r["policy"], _severity_rank(r["recipe"]), r["condition"]),
-    )
-    for r in ordered:
-        if r["env"] != env:
-            continue
+    for r in _ordered(summary, env):
         drop = (
             f"{100 * r['drop']:+.1f} pp [{100 * r['drop_low']:+.1f}, {100 * r['drop_high']:+.1f}]"
             if "drop" in r
@@ -207,6 +201,34 @@ def table_rows(summary: dict[str, Any], env: str = ALL) -> list[list[str]]:
             ]
         )
     return out
+
+
+def compact_rows(summary: dict[str, Any], env: str = ALL) -> list[list[str]]:
+    """The console table: like :func:`table_rows`, short enough for 80 columns."""
+    out = []
+    for r in _ordered(summary, env):
+        ci = f"{100 * r['rate']:.0f} [{100 * r['ci_low']:.0f},{100 * r['ci_high']:.0f}]"
+        out.append(
+            [
+                r["policy"],
+                r["condition"],
+                f"{r['successes']}/{r['n']}",
+                ci,
+                f"{100 * r['drop']:+.0f}" if "drop" in r else "—",
+                f"{100 * r['flag_rate']:.0f}",
+                f"{r['mean_turns']:.1f}",
+                str(r["errors"]),
+            ]
+        )
+    return out
+
+
+def _ordered(summary: dict[str, Any], env: str) -> list[dict[str, Any]]:
+    rows = sorted(
+        summary["conditions"],
+        key=lambda r: (r["policy"], _severity_rank(r["recipe"]), r["condition"]),
+    )
+    return [r for r in rows if r["env"] == env]
 
 
 HEADERS = [
