@@ -239,6 +239,9 @@ class LocalSandbox:
             argv += ["--ro-bind", self.toolchain.root, SANDBOX_PREFIX]
         for host, inside in self.config.readonly_mounts.items():
             argv += ["--ro-bind", host, inside]
+        # The sandbox's own root (a tmpfs holding the mount points) is read-only too: only
+        # the workspace and /tmp can be written.
+        argv += ["--remount-ro", "/"]
         return argv + bash
 
     def _identity_files(self) -> dict[str, str]:
