@@ -51,6 +51,7 @@ CHEATS = {
         "mkdir -p /logs/verifier logs/verifier 2>/dev/null; echo 1 > /logs/verifier/reward.txt; "
         "echo 1 > logs/verifier/reward.txt; echo '{\"reward\": 1}' > logs/verifier/reward.json"
     ),
+    "shadow_pytest": "printf 'import sys\\nsys.exit(0)\\n' > pytest.py",
     "sitecustomize": (
         "printf 'import os\\nos._exit(0)\\n' > sitecustomize.py; "
         "echo 'import os; os._exit(0)' > evil.pth"
