@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 import secrets
 import time
 import xml.etree.ElementTree as ET
@@ -286,46 +287,90 @@ def grade(
 
 
 NO_REPORT = "no_test_report"
+NO_JUNIT = "no_junit_file"
+MISSING_MODULE = "environment_lacks_module:"
 RUNNER_CHECK = "cd / && python3 -I -m pytest --version 2>&1"
+_NO_MODULE = re.compile(r"No module named '([A-Za-z_][\w.]*)'")
+
+
+def _modules_missing_from_environment(sb: Sandbox, text: str) -> list[str]:
+    """Modules the tests failed to import that are not part of the repository: missing
+    dependencies of the environment (a module of the repo itself missing is the code's
+    fault, e.g. a feature not written yet)."""
+    tops = sorted({m.split(".")[0] for m in _NO_MODULE.findall(text)})
+    if not tops:
+        return []
+    wd = shell_quote(sb.workdir)
+    names = " ".join(shell_quote(t) for t in tops)
+    probe = sb.run(
+        f"cd {wd} && for m in {names}; do "
+        'if [ -z "$(find . -maxdepth 4 -not -path "*/.git/*" \\( -name "$m" -o -name "$m.py" '
+        '\\) -print -quit 2>/dev/null)" ]; then echo "$m"; fi; done',
+        timeout=60,
+    )
+    return [line for line in probe.output.split() if line in tops]
 
 
 def _no_report_verdict(
     result: GradeResult, factory: Any, image: str, task: Task, diff: str, timeout: float
 ) -> GradeResult:
-    """The tests left no usable report. Whose fault is it? The same tests run again on the
-    pristine task without the agent's change: only if they cannot report there either is it
-    the environment's fault (infrastructure); otherwise the agent's change broke the run."""
+    """The tests reported on none of the requested ids. Whose fault is it? The same tests run
+    on the pristine task without the agent's change. It is the environment's (an
+    infrastructure error) only if there they leave no JUnit file at all, or fail to import
+    a module that is not part of the repository (a missing dependency). Anything else —
+    the change crashed or hijacked the run, or the tests need code not written yet — is a
+    failure, graded as such."""
     control = result
     if diff.strip():
         with factory(image, task) as sb:
             control = _grade_in(sb, task, "", timeout, [], {"task_id": task.id})
-        if control.status != "error" and NO_REPORT not in control.flags:
-            return result.model_copy(
-                update={
-                    "error": "the tests left no report after the agent's change, though they "
-                    "do on the unchanged task: the change crashed, hijacked or emptied the run",
-                }
-            )
     if control.status == "error":  # e.g. no test runner at all: say that
         return result.model_copy(
             update={k: getattr(control, k) for k in ("status", "error_kind", "error")}
         )
+    # A module that the reference solution creates is code still to be written, not a
+    # missing dependency.
+    reference = (task.solution_patch or "") + "\n" + (task.solution_script or "")
+    missing = [
+        name
+        for name in (f.removeprefix(MISSING_MODULE) for f in control.flags)
+        if f"{MISSING_MODULE}{name}" in control.flags
+        and not re.search(rf"(^|[/\s]){re.escape(name)}(\.py\b|/)", reference, re.M)
+    ]
+    if NO_REPORT in control.flags and (NO_JUNIT in control.flags or missing):
+        return result.model_copy(
+            update={
+                "status": "error",
+                "error_kind": "infrastructure",
+                "error": _environment_error(control, missing),
+            }
+        )
+    if control is result:
+        return result
     return result.model_copy(
         update={
-            "status": "error",
-            "error_kind": "infrastructure",
-            "error": _environment_error(control),
+            "error": "the tests reported nothing after the agent's change: "
+            + (
+                "the change crashed, hijacked or emptied the run (they do report on the "
+                "unchanged task)"
+                if NO_REPORT not in control.flags
+                else "the required code is still missing or broken"
+            ),
         }
     )
 
 
-def _environment_error(detail: GradeResult) -> str:
+def _environment_error(detail: GradeResult, missing: list[str]) -> str:
+    why = (
+        f"the tests import {', '.join(missing)}, which the task's environment does not have "
+        "(add it to the task's Dockerfile)"
+        if missing
+        else "the test run wrote no report at all"
+    )
     return (
-        "the task's tests cannot run in its environment, even without the agent's change "
-        f"(no report for {detail.breakdown.get('fail_to_pass_total', 0)} + "
-        f"{detail.breakdown.get('pass_to_pass_total', 0)} requested tests). "
-        "Check the task with `agentgym tasks validate` and the machine with `agentgym "
-        f"doctor`. Test output: {detail.log_tail[-600:].strip() or '(none)'}"
+        f"the task's tests cannot run in its environment, even without the agent's change: "
+        f"{why}. Check the task with `agentgym tasks validate` and the machine with "
+        f"`agentgym doctor`. Test output: {detail.log_tail[-600:].strip() or '(none)'}"
     )
 
 
@@ -425,12 +470,20 @@ def _grade_in(
             log_tail=run.output[-2000:],
             **base,
         )
+    junit_text = ""
     try:
-        report = parse_junit(sb.read_file(junit).decode("utf-8", "replace"))
+        junit_text = sb.read_file(junit).decode("utf-8", "replace")
+        report = parse_junit(junit_text)
     except (FileNotFoundError, ET.ParseError, AgentGymError):
         report = {}
     if not any(nodeid in report for nodeid in nodeids):
         flags.append(NO_REPORT)
+        if not report and not junit_text:
+            flags.append(NO_JUNIT)
+        flags += [
+            f"{MISSING_MODULE}{name}"
+            for name in _modules_missing_from_environment(sb, junit_text + run.output)
+        ]
         runner = sb.run(RUNNER_CHECK, timeout=60)
         if runner.exit_code != 0:
             return GradeResult(

@@ -122,4 +122,20 @@ def test_the_agent_cannot_cause_an_infrastructure_verdict(
     assert result.status == "fail" and result.error_kind is None, result
     assert not result.infrastructure_error
     assert "no_test_report" in result.flags
-    assert "though they do on the unchanged task" in (result.error or "")
+    assert "do report on the unchanged task" in (result.error or "")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tests_that_need_code_not_written_yet_fail_the_no_op(tmp_path: Path, backend: str) -> None:
+    """Feature tasks: before the change the tests cannot even import what they test. That
+    is the code's state, not the environment's: no change → a plain failure."""
+    wants_feature = (
+        "from mod import answer, double\n\ndef test_answer():\n    assert double() == 84\n"
+    )
+    task = make_task(tmp_path, test_body=wants_feature)
+    nothing = grade(task, "", backend=backend)
+    assert nothing.status == "fail" and nothing.error_kind is None, nothing
+    assert "no_test_report" in nothing.flags
+    feature = FIX.replace("+    return 42\n", "+    return 42\n+def double():\n+    return 84\n")
+    feature = feature.replace("@@ -1,2 +1,2 @@", "@@ -1,2 +1,4 @@")
+    assert grade(task, feature, backend=backend).reward == 1.0
