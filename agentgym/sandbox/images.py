@@ -33,6 +33,7 @@ BASE_PACKAGES = (
     "python3",
     "python3-pytest",
     "python3-venv",
+    "python-is-python3",
     "git",
     "patch",
     "mawk",
@@ -48,7 +49,7 @@ BASE_PACKAGES = (
     "dnsutils",
     "iproute2",
 )
-BASE_RECIPE_VERSION = "2"
+BASE_RECIPE_VERSION = "3"
 IMAGE_LABEL = "agentgym.image"
 
 
@@ -209,7 +210,11 @@ def build_task_image(context_dir: str | os.PathLike[str], name: str | None = Non
     dockerfile = context / "Dockerfile"
     if not dockerfile.exists():
         raise ImageBuildError(f"{dockerfile} does not exist: a task image needs a Dockerfile")
-    digest = context_hash(context)
+    # The base images count too: a rebuilt agentgym/base:latest must not reuse task images
+    # built on the old one.
+    digest = hashlib.sha256(
+        (context_hash(context) + _from_image_ids(dockerfile.read_text())).encode()
+    ).hexdigest()[:16]
     tag = f"{TASK_REPO}:{(name or 'task').lower().replace('/', '-')[:40]}-{digest}"
     if _image_exists(tag):
         return tag
@@ -230,6 +235,22 @@ def build_task_image(context_dir: str | os.PathLike[str], name: str | None = Non
     except docker.errors.APIError as exc:
         raise ImageBuildError(f"building {dockerfile} failed: {exc}") from exc
     return tag
+
+
+def _from_image_ids(dockerfile: str) -> str:
+    """The ids of the images a Dockerfile builds FROM, where they are present locally."""
+    import docker.errors
+
+    ids = []
+    for line in dockerfile.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].upper() == "FROM":
+            image = next((p for p in parts[1:] if not p.startswith("--")), "")
+            try:
+                ids.append(_docker_client().images.get(image).id)
+            except (docker.errors.ImageNotFound, docker.errors.APIError):
+                ids.append(image)
+    return ",".join(ids)
 
 
 def list_images() -> list[ImageInfo]:
