@@ -90,7 +90,8 @@ def print_errors(results: dict[str, Any]) -> None:
     total = len(results.get("episodes", []))
     console.print(
         f"[bold red]{count} of {total} episodes errored[/] [red](infrastructure or runner "
-        "errors: not counted as successes or failures)[/]. Top reasons:"
+        "errors, not the policy's doing; the rates above count them as failures)[/]. "
+        "Top reasons:"
     )
     for reason, n in top:
         console.print(f"  [red]{n} ×[/] {escape(reason)}")
