@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentgym.errors import AgentGymError, ConfigError
-from agentgym.grading.logparsers import needs_repo_runner, run_repo_tests
+from agentgym.grading.logparsers import needs_repo_runner, run_repo_tests, runner_paths
 from agentgym.grading.restore import restore_script
 from agentgym.sandbox.base import Sandbox, SandboxConfig, SandboxLimits, shell_quote
 from agentgym.tasks.patches import patch_files
@@ -306,7 +306,7 @@ def _grade_in(
                 **base,
             )
     # Restore every test, test folder and test config to HEAD (see grading/restore.py).
-    sb.write_file(f"{grader_dir}/restore.sh", restore_script(task))
+    sb.write_file(f"{grader_dir}/restore.sh", restore_script(task, runner_paths(task)))
     restored = sb.run(f"cd {wd} && bash {grader_dir}/restore.sh", timeout=120)
     if restored.exit_code != 0:
         flags.append("restore_warning")

@@ -45,6 +45,24 @@ def needs_repo_runner(task: Task) -> bool:
     return any(id_style(t) != "pytest" for t in [*task.fail_to_pass, *task.pass_to_pass])
 
 
+def runner_paths(task: Task) -> list[str]:
+    """Repository files the task's test command runs (``tests/runtests.py``, ``bin/test``):
+    restored like tests, so the agent cannot rewrite the runner. Empty if none."""
+    identity = swebench_identity(task)
+    if identity is None or not needs_repo_runner(task):
+        return []
+    try:
+        runner = swebench_specs.repo_runner(*identity)
+    except ConfigError:
+        return []
+    paths = []
+    for token in runner.test_cmd.split():
+        token = token.removeprefix("./")
+        if "/" in token and not token.startswith(("-", "/")) and "=" not in token:
+            paths.append(token)
+    return paths
+
+
 def _directive_files(sb: Sandbox, task: Task) -> list[str]:
     """Files holding the requested tests: those the ids name, and for bare names the test
     files (under a ``tests`` folder) that define them."""

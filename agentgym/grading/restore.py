@@ -22,6 +22,8 @@ the task's hidden tests or test patch create) are deleted too, so those arrive f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from agentgym.sandbox.base import shell_quote
 from agentgym.tasks.patches import patch_files
 from agentgym.tasks.testids import test_id_files
@@ -66,8 +68,11 @@ def named_test_files(task: Task) -> list[str]:
     return paths
 
 
-def restore_script(task: Task) -> str:
-    """Bash (run in the workdir) that restores the tests; exits non-zero if one could not be."""
+def restore_script(task: Task, extra: Iterable[str] = ()) -> str:
+    """Bash (run in the workdir) that restores the tests; exits non-zero if one could not be.
+
+    ``extra``: more repository paths to restore (the repository's own test runner script).
+    """
     q = shell_quote
     tracked = " ".join(q(p) for p in (*TEST_DIRS, *TEST_FILES))
     new_tests = " ".join(q(p) for p in (*TEST_DIRS, *TEST_FILES[:3]))
@@ -84,6 +89,7 @@ def restore_script(task: Task) -> str:
         f"git ls-files -z --others -- {hooks} | xargs -0 -r rm -f -- || rc=1",
     ]
     named = named_test_files(task)
+    named += [p for p in extra if p not in named]
     if named:
         lines.append(
             f"for f in {' '.join(q(p) for p in named)}; do "
