@@ -16,7 +16,7 @@ from typing import Literal
 from agentgym.errors import AgentGymError, ConfigError
 from agentgym.sandbox.base import Sandbox, shell_quote
 from agentgym.tasks import swebench_specs
-from agentgym.tasks.testids import id_style, test_id_files
+from agentgym.tasks.testids import id_style, files_of_test_id
 from agentgym.types import ExecResult, Task
 
 Status = Literal["passed", "failed", "error", "skipped", "missing"]
@@ -67,7 +67,7 @@ def _directive_files(sb: Sandbox, task: Task) -> list[str]:
     """Files holding the requested tests: those the ids name, and for bare names the test
     files (under a ``tests`` folder) that define them."""
     ids = [*task.fail_to_pass, *task.pass_to_pass]
-    candidates = sorted({p for t in ids for p in test_id_files(t)})
+    candidates = sorted({p for t in ids for p in files_of_test_id(t)})
     bare = sorted({t for t in ids if id_style(t) == "bare"})
     parts = []
     if candidates:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 from agentgym.sandbox.base import shell_quote
 from agentgym.tasks.patches import patch_files
-from agentgym.tasks.testids import test_id_files
+from agentgym.tasks.testids import files_of_test_id
 from agentgym.types import Task
 
 TEST_DIRS = (":(glob)**/tests/**", ":(glob)test/**", ":(glob)testing/**")
@@ -58,7 +58,7 @@ def named_test_files(task: Task) -> list[str]:
     """Repository paths the task's test ids and ``test_files`` name (candidates)."""
     paths: list[str] = []
     for test_id in [*task.fail_to_pass, *task.pass_to_pass]:
-        for path in test_id_files(test_id):
+        for path in files_of_test_id(test_id):
             if path not in paths:
                 paths.append(path)
     patched = [path for path, _ in patch_files(task.hidden_test_patch or "")]

@@ -33,7 +33,7 @@ from agentgym.tasks.harbor import (
     write_task,
 )
 from agentgym.tasks.patches import new_file_patch, patch_files
-from agentgym.tasks.testids import check_test_id, test_id_files
+from agentgym.tasks.testids import check_test_id, files_of_test_id
 from agentgym.types import Task
 
 # Fields of the published datasets that agentgym keeps (in Task.metadata["swebench"]) but
@@ -313,7 +313,7 @@ def _repo_test_files(record: SWEBenchRecord, repo: Path) -> list[str]:
     if not repo.is_dir():
         return out
     for test_id in [*record.FAIL_TO_PASS, *record.PASS_TO_PASS]:
-        for path in test_id_files(test_id):
+        for path in files_of_test_id(test_id):
             if (repo / path).is_file():
                 add(path)
                 break

@@ -9,7 +9,7 @@ prints, so three styles occur:
   docstring's first line instead, which names no module at all;
 - **bare** names, ``test_y``, as sympy's ``bin/test`` prints them.
 
-:func:`test_id_files` turns an id into the repository files it may live in, so grading
+:func:`files_of_test_id` turns an id into the repository files it may live in, so grading
 can put exactly those files back to their pristine state whatever the id's style.
 """
 
@@ -68,7 +68,7 @@ def django_module(test_id: str) -> str | None:
     return ".".join(parts) or None
 
 
-def test_id_files(test_id: str) -> list[str]:
+def files_of_test_id(test_id: str) -> list[str]:
     """Repository paths ``test_id``'s test may live in (candidates; check which exist).
 
     pytest ids name their file; django ids name a module under ``tests/`` (Django runs
