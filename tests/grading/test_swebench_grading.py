@@ -139,3 +139,86 @@ def test_honest_fix_that_also_edits_tests_still_passes(tasks: dict) -> None:
     script = "printf '\\n\\ndef test_more():\\n    assert True\\n' >> tests/test_calc.py"
     result = grade(task, agent_diff(task, script=script, patch=task.solution_patch))
     assert result.reward == 1.0 and "tests_touched" in result.flags
+
+
+def test_official_image_is_used_when_present(tmp_path: Path) -> None:
+    """An image laid out like SWE-bench's evaluation images (repo at /testbed with its
+    history, a `testbed` conda env) is picked up by name instead of building."""
+    import docker
+
+    from agentgym.sandbox import make_sandbox
+    from agentgym.sandbox.base import SandboxConfig
+    from agentgym.tasks.build import task_image
+
+    repo, record = make_repo(tmp_path, "pytest", hidden=False)
+    record["instance_id"] = "demo__calc-official"
+    subprocess.run(["git", "checkout", "-q", record["base_commit"]], cwd=repo, check=True)
+    (tmp_path / "ctx").mkdir()
+    shutil.copytree(repo, tmp_path / "ctx" / "testbed", symlinks=True)
+    (tmp_path / "ctx" / "Dockerfile").write_text(
+        "FROM agentgym/base:latest\n"
+        "RUN mkdir -p /opt/miniconda3/envs/testbed/bin /opt/miniconda3/bin && "
+        "ln -s /usr/bin/python3 /opt/miniconda3/envs/testbed/bin/python3 && "
+        "ln -s /usr/bin/python3 /opt/miniconda3/envs/testbed/bin/python && "
+        "printf 'export PATH=/opt/miniconda3/envs/testbed/bin:$PATH\\n' > /opt/miniconda3/bin/activate\n"
+        "COPY testbed/ /testbed/\n"
+        "RUN cd /testbed && git -c user.email=setup@swebench.config -c user.name=SWE-bench "
+        "commit --allow-empty -qam SWE-bench\n"
+        "WORKDIR /testbed/\n"
+    )
+    name = "sweb.eval.x86_64.demo__calc-official:latest"
+    client = docker.from_env()
+    client.images.build(path=str(tmp_path / "ctx"), tag=name, network_mode="none", rm=True)
+    try:
+        jsonl = write_records(tmp_path / "r.jsonl", [record])
+        (task,) = load_record_tasks(jsonl, None, cache_dir=tmp_path / "cache")
+        assert task.metadata["swebench"]["official_image"] == name
+        assert task.workdir == "/testbed" and task.workspace is None
+        assert f"FROM {name}" in (task.dockerfile or "")
+        with make_sandbox(
+            SandboxConfig(type="docker", image=task_image(task), workdir="/testbed")
+        ) as sb:
+            assert (
+                sb.run("command -v python3").output.strip()
+                == "/opt/miniconda3/envs/testbed/bin/python3"
+            )
+            assert record["base_commit"] in sb.run("git log --format=%H").output
+        fix = task.solution_patch
+        assert grade(task, fix).reward == 1.0
+        assert grade(task, "").reward == 0.0
+        # A cheat diff taken against /testbed: weaken the visible failing test.
+        weaken = (
+            "diff --git a/tests/test_calc.py b/tests/test_calc.py\n--- a/tests/test_calc.py\n"
+            "+++ b/tests/test_calc.py\n@@ -8,2 +8,2 @@ def test_add_zero():\n def test_add():\n"
+            "-    assert add(2, 3) == 5\n+    assert add(2, 3) == -1\n"
+        )
+        cheat = grade(task, weaken)
+        assert cheat.reward == 0.0 and "tests_touched" in cheat.flags, cheat
+    finally:
+        client.images.remove(name, force=True)
+
+
+def test_swebench_env_episode_starts_at_base_commit(tmp_path: Path) -> None:
+    import gymnasium as gym
+
+    import agentgym.env  # noqa: F401  (registers the ids)
+
+    repo, record = make_repo(tmp_path, "pytest", hidden=True)
+    repos = tmp_path / "repos"
+    repos.mkdir()
+    shutil.move(str(repo), repos / record["instance_id"])
+    jsonl = write_records(tmp_path / "r.jsonl", [record])
+    env = gym.make(
+        "agentgym/SWEBench-v0",
+        jsonl=str(jsonl),
+        repos=str(repos),
+        backend="docker",
+        official_images=False,
+    )
+    try:
+        env.reset(seed=0)
+        sandbox = env.unwrapped.sandbox
+        assert "a - b" in sandbox.run("cat calc/ops.py").output  # not the later upstream fix
+        assert "test_add(" not in sandbox.run("cat tests/test_calc.py").output  # hidden test
+    finally:
+        env.close()
