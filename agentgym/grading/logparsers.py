@@ -16,7 +16,7 @@ from typing import Literal
 from agentgym.errors import AgentGymError, ConfigError
 from agentgym.sandbox.base import Sandbox, shell_quote
 from agentgym.tasks import swebench_specs
-from agentgym.tasks.testids import id_style, files_of_test_id
+from agentgym.tasks.testids import files_of_test_id, id_style
 from agentgym.types import ExecResult, Task
 
 Status = Literal["passed", "failed", "error", "skipped", "missing"]

@@ -23,7 +23,8 @@ era load (``eval_script``, ``image``, ``log_parser`` ... are kept in the task me
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ def repo_runner(repo: str, version: str | None) -> RepoRunner:
     )
 
 
-def test_directives(repo: str, test_patch: str, files: list[str] = ()) -> list[str]:  # type: ignore[assignment]
+def test_directives(repo: str, test_patch: str, files: Iterable[str] = ()) -> list[str]:
     """Runner arguments for the test files ``test_patch`` touches plus ``files``.
 
     The package derives them from a patch's ``diff --git`` headers (django: module
@@ -147,9 +148,8 @@ def official_image_names(instance_id: str, arch: str = "x86_64") -> list[str]:
     """The names an instance's official evaluation image has: as built locally by the
     harness, and as published under the ``swebench`` namespace."""
     if swebench_available():
-        local = _offline_test_spec("django/django", "5.0", instance_id)
-        local = local.__class__(**{**local.__dict__, "arch": arch})
-        remote = local.__class__(**{**local.__dict__, "namespace": "swebench"})
+        local = replace(_offline_test_spec("django/django", "5.0", instance_id), arch=arch)
+        remote = replace(local, namespace="swebench")
         return [local.instance_image_key, remote.instance_image_key]
     # Same spelling as swebench.harness.test_spec.test_spec.TestSpec.instance_image_key.
     key = f"sweb.eval.{arch}.{instance_id.lower()}:latest"
