@@ -48,17 +48,24 @@ def make_harbor_env(path: str | None = None, **kwargs: Any) -> Any:
     return CodingEnv(Path(path), **kwargs)
 
 
-def make_swebench_env(jsonl: str | None = None, repos: str | None = None, **kwargs: Any) -> Any:
-    """SWE-bench-style JSONL records with repositories from a local folder or tarballs."""
+def make_swebench_env(
+    jsonl: str | None = None,
+    repos: str | None = None,
+    strict: bool = False,
+    official_images: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """SWE-bench-style JSONL records: each instance's official image when the local Docker
+    has it, else its repository (local folder or tarball) checked out at ``base_commit``."""
     from agentgym.env.coding import CodingEnv
 
     if jsonl is None:
         raise ConfigError('agentgym/SWEBench-v0 needs jsonl="records.jsonl" (and repos="dir")')
-    from agentgym.tasks.swebench import load_swebench_jsonl, record_to_task, resolve_repo
+    from agentgym.tasks.swebench import load_record_tasks
 
     if repos is None:
         repos = str(Path(jsonl).resolve().parent)
-    tasks = [record_to_task(r, resolve_repo(r, repos)) for r in load_swebench_jsonl(jsonl)]
+    tasks = load_record_tasks(jsonl, repos, strict=strict, official_images=official_images)
     return CodingEnv(tasks, **kwargs)
 
 

@@ -27,8 +27,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentgym.errors import AgentGymError
+from agentgym.errors import AgentGymError, ConfigError
+from agentgym.grading.logparsers import needs_repo_runner, run_repo_tests, runner_paths
+from agentgym.grading.restore import restore_script
 from agentgym.sandbox.base import Sandbox, SandboxConfig, SandboxLimits, shell_quote
+from agentgym.tasks.patches import patch_files
 from agentgym.types import Task
 
 TestStatus = Literal["passed", "failed", "error", "skipped", "missing"]
@@ -397,25 +400,10 @@ def _grade_in(
                 log_tail=applied.output[-2000:],
                 **base,
             )
-    # Restore everything the tests depend on to its pristine state.
-    declared = " ".join(shell_quote(p) for p in task.test_files)
-    restore = [
-        f"cd {wd}",
-        # tracked test files, conftests and pytest configs back to HEAD
-        "git ls-files -z -- '*conftest.py' 'pytest.ini' 'tox.ini' 'setup.cfg' "
-        "| xargs -0 -r git checkout -q HEAD -- 2>/dev/null",
-        # new files that could hook into pytest or the interpreter
-        "git ls-files -z --others -- '*conftest.py' '*sitecustomize.py' "
-        "'*usercustomize.py' '*.pth' 'pytest.ini' 'tox.ini' | xargs -0 -r rm -f --",
-    ]
-    if declared:
-        restore.append(
-            f'for f in {declared}; do if git cat-file -e HEAD:"$f" 2>/dev/null; then '
-            f'git checkout -q HEAD -- "$f"; else rm -f -- "$f"; fi; done'
-        )
-    # Only in the workdir: a failed cd must not run the restore elsewhere.
-    restored = sb.run(f"{restore[0]} && {{ {'; '.join(restore[1:])}; }}", timeout=120)
-    if restored.exit_code not in (0, 123):
+    # Restore every test, test folder and test config to HEAD (see grading/restore.py).
+    sb.write_file(f"{grader_dir}/restore.sh", restore_script(task, runner_paths(task)))
+    restored = sb.run(f"cd {wd} && bash {grader_dir}/restore.sh", timeout=120)
+    if restored.exit_code != 0:
         flags.append("restore_warning")
     for task_file, repo_path in task.hidden_tests.items():
         content = task.files.get(task_file)
@@ -429,8 +417,12 @@ def _grade_in(
                 **base,
             )
         sb.write_file(posixpath.join(sb.workdir, repo_path), content)
-    if task.hidden_test_patch:
+    if task.hidden_test_patch and task.hidden_test_patch.strip():
         sb.write_file(f"{grader_dir}/tests.patch", task.hidden_test_patch)
+        created = [p for p, st in patch_files(task.hidden_test_patch) if st == "new"]
+        if created:
+            # Whatever the agent left at these paths, the test patch creates them fresh.
+            sb.run(f"cd {wd} && rm -f -- {' '.join(shell_quote(p) for p in created)}", timeout=60)
         applied = sb.run(
             f"cd {wd} && git apply --whitespace=nowarn {grader_dir}/tests.patch", timeout=120
         )
@@ -447,19 +439,22 @@ def _grade_in(
     nodeids = [*task.fail_to_pass, *task.pass_to_pass]
     if not nodeids:
         return _grade_with_test_sh(sb, task, timeout, flags, base)
-    sb.write_file(f"{grader_dir}/pytest.ini", PYTEST_INI)
-    junit = f"{grader_dir}/junit-{secrets.token_hex(8)}.xml"
-    env = (
-        "env -u PYTHONSTARTUP PYTHONNOUSERSITE=1 PYTHONDONTWRITEBYTECODE=1 "
-        "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 PYTEST_ADDOPTS="
-    )
-    ids = " ".join(shell_quote(n) for n in nodeids)
-    run = sb.run(
-        f"cd {wd} && {env} timeout -k 5 {int(timeout)} python3 -m pytest -p no:cacheprovider "
-        f"-c {grader_dir}/pytest.ini --rootdir={wd} -o addopts= -q -rN "
-        f"--junitxml={junit} {ids} 2>&1 | tail -c 6000; exit ${{PIPESTATUS[0]}}",
-        timeout=timeout + 30,
-    )
+    if needs_repo_runner(task):
+        try:
+            report, run, _log = run_repo_tests(
+                sb, task, timeout, grader_dir, official_image=_official_image(task)
+            )
+        except ConfigError as exc:
+            return GradeResult(
+                reward=0.0,
+                status="error",
+                error_kind="infrastructure",
+                error=str(exc),
+                flags=flags,
+                **base,
+            )
+    else:
+        report, run = _run_pytest_ids(sb, task, nodeids, timeout, grader_dir, flags)
     if run.timed_out or run.exit_code == 124:
         return GradeResult(
             reward=0.0,
@@ -470,22 +465,18 @@ def _grade_in(
             log_tail=run.output[-2000:],
             **base,
         )
-    junit_text = ""
-    try:
-        junit_text = sb.read_file(junit).decode("utf-8", "replace")
-        report = parse_junit(junit_text)
-    except (FileNotFoundError, ET.ParseError, AgentGymError):
-        report = {}
     if not any(nodeid in report for nodeid in nodeids):
-        flags.append(NO_REPORT)
-        if not report and not junit_text:
+        if NO_REPORT not in flags:
+            flags.append(NO_REPORT)
+        if not report:
             flags.append(NO_JUNIT)
+        messages = "\n".join(m for _, m in report.values() if m)
         flags += [
             f"{MISSING_MODULE}{name}"
-            for name in _modules_missing_from_environment(sb, junit_text + run.output)
+            for name in _modules_missing_from_environment(sb, messages + "\n" + run.output)
         ]
-        runner = sb.run(RUNNER_CHECK, timeout=60)
-        if runner.exit_code != 0:
+        runner = None if needs_repo_runner(task) else sb.run(RUNNER_CHECK, timeout=60)
+        if runner is not None and runner.exit_code != 0:
             return GradeResult(
                 reward=0.0,
                 status="error",
@@ -511,6 +502,7 @@ def _grade_in(
         "fail_to_pass_total": len(f2p),
         "pass_to_pass_passed": sum(o.status == "passed" for o in p2p),
         "pass_to_pass_total": len(p2p),
+        "missing": sum(o.status == "missing" for o in outcomes),
     }
     passed = all(o.status == "passed" for o in outcomes)
     return GradeResult(
@@ -522,6 +514,73 @@ def _grade_in(
         log_tail=run.output[-2000:],
         **base,
     )
+
+
+def _official_image(task: Task) -> bool:
+    meta = task.metadata.get("swebench")
+    return isinstance(meta, dict) and bool(meta.get("official_image"))
+
+
+def _not_found(output: str, nodeids: list[str], workdir: str) -> list[str]:
+    """Requested ids pytest refused as not found (it then runs nothing at all)."""
+    errors = [ln for ln in output.splitlines() if ln.startswith("ERROR: ")]
+    if not errors:
+        return []
+    text = "\n".join(errors)
+    gone = []
+    for nodeid in nodeids:
+        path = nodeid.partition("::")[0]
+        forms = (nodeid, f"{workdir}/{nodeid}", f"{workdir.rstrip('/')}/{path} ")
+        if any(f in text for f in forms) or text.endswith(f"{workdir.rstrip('/')}/{path}"):
+            gone.append(nodeid)
+    return gone
+
+
+def _run_pytest_ids(
+    sb: Sandbox, task: Task, nodeids: list[str], timeout: float, grader_dir: str, flags: list[str]
+) -> tuple[dict[str, tuple[TestStatus, str | None]], Any]:
+    """pytest by node id with a JUnit report. An id that no longer exists makes pytest run
+    nothing, so such ids are dropped (they stay ``missing``) and the rest run again.
+
+    Records converted from SWE-bench run under the repository's own (restored) pytest
+    configuration and installed plugins, as the SWE-bench harness runs them; other tasks
+    under a neutral config with plugin autoload off.
+    """
+    wd = shell_quote(sb.workdir)
+    repo_config = "swebench" in task.metadata
+    env = "env -u PYTHONSTARTUP PYTHONNOUSERSITE=1 PYTHONDONTWRITEBYTECODE=1 PYTEST_ADDOPTS="
+    if repo_config:
+        config = f"--rootdir={wd}"
+    else:
+        sb.write_file(f"{grader_dir}/pytest.ini", PYTEST_INI)
+        env += " PYTEST_DISABLE_PLUGIN_AUTOLOAD=1"
+        config = f"-c {grader_dir}/pytest.ini --rootdir={wd} -o addopts="
+    remaining = list(nodeids)
+    report: dict[str, tuple[TestStatus, str | None]] = {}
+    run: Any = None
+    for _attempt in range(3):
+        junit = f"{grader_dir}/junit-{secrets.token_hex(8)}.xml"
+        ids = " ".join(shell_quote(n) for n in remaining)
+        run = sb.run(
+            f"cd {wd} && {env} timeout -k 5 {int(timeout)} python3 -m pytest -p no:cacheprovider "
+            f"{config} -q -rN --continue-on-collection-errors "
+            f"--junitxml={junit} {ids} 2>&1 | tail -c 20000; exit ${{PIPESTATUS[0]}}",
+            timeout=timeout + 30,
+        )
+        if run.timed_out or run.exit_code == 124:
+            return report, run
+        try:
+            report.update(parse_junit(sb.read_file(junit).decode("utf-8", "replace")))
+        except (FileNotFoundError, ET.ParseError, AgentGymError):
+            pass
+        gone = _not_found(run.output, remaining, sb.workdir) if run.exit_code == 4 else []
+        if not gone:
+            break
+        flags.append("tests_not_found")
+        remaining = [n for n in remaining if n not in gone]
+        if not remaining:
+            break
+    return report, run
 
 
 def _grade_with_test_sh(

@@ -167,9 +167,19 @@ def render_test_sh(task: Task) -> str:
 
 
 def _test_patch_file(task: Task) -> str | None:
-    if task.hidden_test_patch is not None or "tests/test.patch" in task.files:
+    # An empty test patch (the failing tests are already in the repo) has nothing to apply.
+    patch = (
+        task.hidden_test_patch
+        if task.hidden_test_patch is not None
+        else task.files.get("tests/test.patch")
+    )
+    if patch is not None and patch.strip():
         return "tests/test.patch"
     return None
+
+
+def _has_test_patch(task: Task) -> bool:
+    return task.hidden_test_patch is not None and bool(task.hidden_test_patch.strip())
 
 
 def render_dockerfile(
@@ -381,7 +391,7 @@ def task_to_toml(task: Task) -> TaskToml:
             pass_to_pass=task.pass_to_pass,
             test_files=task.test_files,
             hidden_tests=[format_hidden_test(f, p) for f, p in task.hidden_tests.items()],
-            test_patch="tests/test.patch" if task.hidden_test_patch is not None else None,
+            test_patch="tests/test.patch" if _has_test_patch(task) else None,
         )
     lim = task.limits
     return TaskToml.model_validate(
@@ -411,8 +421,8 @@ def write_task(task: Task, path: str | Path) -> Path:
     task_dir = Path(path)
     config = task_to_toml(task)
     files = dict(task.files)
-    if task.hidden_test_patch is not None:
-        files["tests/test.patch"] = task.hidden_test_patch
+    if _has_test_patch(task):
+        files["tests/test.patch"] = task.hidden_test_patch  # type: ignore[assignment]
     missing = [f for f in task.hidden_tests if f not in files]
     if missing:
         raise TaskFormatError(f"task {task.id}: hidden tests {missing} have no content in files")

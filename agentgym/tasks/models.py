@@ -5,7 +5,7 @@ Unknown keys are errors (``extra="forbid"``) so a typo never silently changes gr
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -26,6 +26,9 @@ class MetadataSection(_Section):
     tags: list[str] = Field(default_factory=list)
     source_lib: str | None = None
     source_task: str | None = None  # e.g. the SWE-bench instance id it was converted from
+    # The record's fields agentgym keeps but does not grade with (repo, version,
+    # environment_setup_commit, hints_text, difficulty, image_assets, ...).
+    swebench: dict[str, Any] | None = None
 
 
 class AgentSection(_Section):

@@ -1,4 +1,4 @@
-"""A small TOML writer for the shapes task files use (tables of scalars and string lists).
+"""A small TOML writer for the shapes task files use (tables of scalars, lists, inline tables).
 
 The standard library reads TOML (``tomllib``) but cannot write it; this covers what we emit.
 """
@@ -44,11 +44,18 @@ def _string(value: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def _inline_table(table: dict[str, Any]) -> str:
+    items = [f"{_key(k)} = {_value(v)}" for k, v in table.items() if v is not None]
+    return "{" + ", ".join(items) + "}"
+
+
 def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        return _inline_table(value)
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
-        items = [_scalar(item) for item in value]
+        items = [_inline_table(i) if isinstance(i, dict) else _scalar(i) for i in value]
         one_line = "[" + ", ".join(items) + "]"
         if len(one_line) <= 90:
             return one_line
@@ -71,9 +78,7 @@ def dumps(data: dict[str, Any]) -> str:
             lines.append("")
         lines.append(f"[{_key(name)}]")
         for key, value in table.items():
-            if isinstance(value, dict):
-                raise TypeError(f"nested table {name}.{key} is not supported")
-            if value is not None:
+            if value is not None:  # a nested dict becomes an inline table
                 lines.append(f"{_key(key)} = {_value(value)}")
     return "\n".join(lines) + "\n"
 

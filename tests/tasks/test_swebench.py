@@ -17,8 +17,10 @@ from agentgym.tasks.swebench import (
     SWEBenchRecord,
     export_swebench,
     import_swebench,
+    load_record_tasks,
     load_swebench_jsonl,
     materialize_repo,
+    prepare_record,
     record_to_task,
     task_to_record,
     write_swebench_jsonl,
@@ -94,8 +96,8 @@ def test_jsonl_round_trip(tmp_path: Path) -> None:
     "line,message",
     [
         ("{not json", r"r\.jsonl:1: not valid JSON"),
-        (json.dumps(record(extra_field=1)), r"r\.jsonl:1: extra_field: unknown field"),
-        (json.dumps(record(FAIL_TO_PASS='["no_separator"]')), r"r\.jsonl:1: FAIL_TO_PASS"),
+        (json.dumps(record(FAIL_TO_PASS='["tests/x.py"]')), r"r\.jsonl:1: FAIL_TO_PASS"),
+        (json.dumps(record(FAIL_TO_PASS='["a\\nb"]')), r"r\.jsonl:1: FAIL_TO_PASS"),
         (json.dumps({k: v for k, v in record().items() if k != "patch"}), r"r\.jsonl:1: patch"),
     ],
 )
@@ -160,8 +162,11 @@ def test_record_to_task_fields(tmp_path: Path) -> None:
     rec = SWEBenchRecord.model_validate(record())
     task = record_to_task(rec, tmp_path)
     assert task.test_files == []  # the test patch only creates files
+    (tmp_path / "test_calc.py").write_text("def test_add():\n    pass\n")
     modified = rec.model_copy(update={"test_patch": FIX.replace("calc.py", "test_calc.py")})
     assert record_to_task(modified, tmp_path).test_files == ["test_calc.py"]
+    # The repository's version is kept as the record's, not the task format's.
+    assert task.version == "1.0" and task.metadata["swebench"]["version"] == "0.1"
 
 
 @given(st.lists(st.from_regex(r"[a-z_]{1,8}\.py::test_[a-z0-9_]{1,8}", fullmatch=True), max_size=5))
@@ -169,3 +174,132 @@ def test_lists_as_json_strings_or_lists(nodes: list[str]) -> None:
     a = SWEBenchRecord.model_validate(record(FAIL_TO_PASS=nodes))
     b = SWEBenchRecord.model_validate(record(FAIL_TO_PASS=json.dumps(nodes)))
     assert a == b
+
+
+# --- records as the published datasets write them -----------------------------------
+
+VERIFIED_AND_MULTIMODAL = {
+    "hints_text": None,  # null hints
+    "created_at": "2019-02-26T16:05:39Z",
+    "environment_setup_commit": "419a78300f7cd27611196e1e464d50fd0385ff27",
+    "difficulty": "15 min - 1 hour",  # SWE-bench Verified
+    "image_assets": json.dumps(
+        {"problem_statement": ["https://x/y.png"], "patch": [], "test_patch": []}
+    ),
+    "FAIL_TO_PASS": json.dumps(["test_y (admin_views.tests.AdminViewTest)"]),
+    "PASS_TO_PASS": json.dumps(["test_issue_1", "tests/test_calc.py::test_add[1-2]"]),
+}
+
+
+def test_every_published_field_loads_and_is_kept(tmp_path: Path) -> None:
+    data = record(
+        **VERIFIED_AND_MULTIMODAL,
+        image="swebench/sweb.eval.x",
+        eval_script="#!/bin/bash\n",
+        log_parser="parse_log_django",
+        eval_type="pass_and_fail",
+        split="test",
+        meta={"is_lite": True},
+    )
+    (tmp_path / "r.jsonl").write_text(json.dumps(data) + "\n")
+    (rec,) = load_swebench_jsonl(tmp_path / "r.jsonl")
+    assert rec.image_assets == {
+        "problem_statement": ["https://x/y.png"],
+        "patch": [],
+        "test_patch": [],
+    }
+    assert rec.extras == {"meta": {"is_lite": True}} and rec.hints_text is None
+    task = record_to_task(rec, tmp_path)
+    kept = task.metadata["swebench"]
+    assert kept["difficulty"] == "15 min - 1 hour" and kept["version"] == "0.1"
+    assert kept["environment_setup_commit"] == data["environment_setup_commit"]
+    assert kept["meta"] == {"is_lite": True} and kept["image_assets"] == rec.image_assets
+    assert task.version == "1.0"
+    # Written back, a record is what was read (lists as lists, extras at the top level).
+    write_swebench_jsonl([rec], tmp_path / "back.jsonl")
+    assert load_swebench_jsonl(tmp_path / "back.jsonl") == [rec]
+    with pytest.raises(TaskFormatError, match=r"unknown field\(s\) \['meta'\]"):
+        load_swebench_jsonl(tmp_path / "r.jsonl", strict=True)
+
+
+def test_swe_gym_and_swe_smith_shapes(tmp_path: Path) -> None:
+    gym = {k: v for k, v in record().items()}  # SWE-Gym: SWE-bench's fields, lists as lists
+    gym["FAIL_TO_PASS"], gym["PASS_TO_PASS"] = ["test_calc.py::test_add"], []
+    smith = {  # SWE-smith: no test_patch, no version; patch *creates* the bug
+        "instance_id": "demo__calc.1a2b3c4d.func_pm_op_swap__x1",
+        "repo": "swesmith/demo__calc.1a2b3c4d",
+        "patch": FIX.replace(
+            "-    return a - b\n+    return a + b", "-    return a + b\n+    return a - b"
+        ),
+        "FAIL_TO_PASS": ["test_calc.py::test_add"],
+        "PASS_TO_PASS": [],
+        "created_at": "2025-03-14T00:00:00",
+        "image_name": "swebench/swesmith.x86_64.demo_1776_calc.1a2b3c4d",
+        "problem_statement": "add is wrong",
+    }
+    (tmp_path / "r.jsonl").write_text(json.dumps(gym) + "\n" + json.dumps(smith) + "\n")
+    a, b = load_swebench_jsonl(tmp_path / "r.jsonl")
+    assert not a.is_swesmith and b.is_swesmith and b.base_commit is None
+    # The SWE-smith start state is the repo with the bug patch applied; the fix reverses it.
+    repo = tmp_path / "repos" / "demo__calc.1a2b3c4d.func_pm_op_swap__x1"
+    repo.mkdir(parents=True)
+    (repo / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    task = prepare_record(b, tmp_path / "repos", tmp_path / "ws", official_images=False)
+    assert "a - b" in (Path(task.workspace) / "calc.py").read_text()
+    assert "+    return a + b" in task.solution_patch and task.hidden_test_patch is None
+
+
+def test_base_commit_missing_is_a_clear_error(tmp_path: Path) -> None:
+    make_git_repo(tmp_path / "calc")
+    with pytest.raises(
+        TaskFormatError, match=r"base_commit 0{40} is not in this repository.*fetch it"
+    ):
+        materialize_repo(tmp_path / "calc", tmp_path / "x", "0" * 40)
+    subprocess.run(
+        ["tar", "-czf", str(tmp_path / "calc.tar.gz"), "-C", str(tmp_path), "calc"], check=True
+    )
+    with pytest.raises(TaskFormatError, match="is not in this repository"):
+        materialize_repo(tmp_path / "calc.tar.gz", tmp_path / "y", "0" * 40)
+
+
+def test_swebench_env_checks_out_base_commit(tmp_path: Path) -> None:
+    commit = make_git_repo(tmp_path / "repos" / "demo__calc")  # HEAD holds the fix
+    (tmp_path / "r.jsonl").write_text(json.dumps(record(base_commit=commit)) + "\n")
+    (task,) = load_record_tasks(
+        tmp_path / "r.jsonl",
+        tmp_path / "repos",
+        official_images=False,
+        cache_dir=tmp_path / "cache",
+    )
+    assert "a - b" in (Path(task.workspace) / "calc.py").read_text()
+    (tmp_path / "r.jsonl").write_text(json.dumps(record(base_commit="f" * 40)) + "\n")
+    with pytest.raises(TaskFormatError, match="is not in this repository"):
+        load_record_tasks(
+            tmp_path / "r.jsonl",
+            tmp_path / "repos",
+            official_images=False,
+            cache_dir=tmp_path / "cache",
+        )
+
+
+def test_empty_test_patch_has_nothing_to_apply(tmp_path: Path) -> None:
+    commit = make_git_repo(tmp_path / "repos" / "demo__calc")
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "checkout", "-q", commit],
+        cwd=tmp_path / "repos" / "demo__calc",
+        check=True,
+    )
+    (tmp_path / "repos" / "demo__calc" / "test_calc.py").write_text(
+        "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+    )
+    (tmp_path / "r.jsonl").write_text(json.dumps(record(base_commit=None, test_patch="")) + "\n")
+    (task,) = import_swebench(
+        tmp_path / "r.jsonl", tmp_path / "repos", tmp_path / "out", official_images=False
+    )
+    folder = tmp_path / "out" / "swebench" / "demo__calc-1"
+    assert task.hidden_test_patch is None and not (folder / "tests" / "test.patch").exists()
+    script = (folder / "tests" / "test.sh").read_text()
+    assert "git apply" not in script
+    # The visible failing test module is restored by the portable verifier too.
+    assert "git checkout -q HEAD -- test_calc.py" in script
+    assert task.test_files == ["test_calc.py"]
