@@ -14,6 +14,7 @@ pristine interpreter environment.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from agentgym.errors import TaskFormatError
 from agentgym.sandbox import LocalSandbox, SandboxConfig, SandboxLimits
+from agentgym.sandbox.toolchain import locked
 from agentgym.types import Task
 
 _lock = threading.Lock()
@@ -108,14 +110,25 @@ def materialize(task: Task) -> tuple[Path, dict[str, str], list[str]]:
         digest = context_hash(context)
         target = cache_root() / f"{task.id[:60]}-{digest}"
         meta = target / "build.json"
-        with _lock:
-            if meta.exists():
-                built = json.loads(meta.read_text())
-                return target / "workspace", built["env"], built["requirements"]
-            requirements = task_requirements((context / "Dockerfile").read_text(), task.id)
-            env = _emulate(task, context, target, requirements)
-            meta.write_text(json.dumps({"env": env, "requirements": requirements}))
-            return target / "workspace", env, requirements
+        if not meta.exists():
+            # Threads and processes may build the same task at once: one builds (under a
+            # file lock), into a fresh folder renamed into place, so a reader never sees a
+            # half-built or vanishing workspace.
+            with _lock, locked(target.with_name(f".{target.name}.lock")):
+                if not meta.exists():
+                    requirements = task_requirements((context / "Dockerfile").read_text(), task.id)
+                    building = target.with_name(f".{target.name}.building-{os.getpid()}")
+                    try:
+                        env = _emulate(task, context, building, requirements)
+                        (building / "build.json").write_text(
+                            json.dumps({"env": env, "requirements": requirements})
+                        )
+                        shutil.rmtree(target, ignore_errors=True)
+                        os.rename(building, target)
+                    finally:
+                        shutil.rmtree(building, ignore_errors=True)
+        built = json.loads(meta.read_text())
+        return target / "workspace", built["env"], built["requirements"]
     finally:
         shutil.rmtree(context, ignore_errors=True)
 

@@ -127,7 +127,8 @@ def interpreter_masks() -> list[str]:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (flock on ``path``, created if missing)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -153,7 +154,7 @@ def ensure_toolchain(requirements: tuple[str, ...] | list[str] = ()) -> Toolchai
     if found is not None:
         _touch(root)
         return found
-    with _locked(toolchains_dir() / f".{key}.lock"):
+    with locked(toolchains_dir() / f".{key}.lock"):
         found = load(root)
         if found is not None:
             return found
