@@ -32,7 +32,7 @@ _lock = threading.Lock()
 def cache_root() -> Path:
     from agentgym.sandbox.toolchain import cache_dir
 
-    return cache_dir() / "local-tasks"
+    return cache_dir() / "local-tasks-v2"  # v2: build.json + toolchain requirements
 
 
 _PIP = re.compile(r"^\s*(?:python3?(?:\.\d+)?\s+-m\s+)?pip3?\s+install\s+(?P<args>.*)$", re.S)
