@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agentgym.errors import AgentGymError
 from agentgym.grading.grader import (
+    DiffTooLargeError,
     GradeResult,
     TestOutcome,
     diff_files,
@@ -13,6 +14,7 @@ from agentgym.grading.grader import (
 )
 from agentgym.sandbox import SandboxPool
 from agentgym.sandbox.base import Sandbox
+from agentgym.sandbox.faults import infrastructure_cause
 from agentgym.types import Task
 
 
@@ -28,8 +30,22 @@ def grade_episode(
     """Take the episode's diff from its sandbox and grade it in a fresh one."""
     try:
         diff = workspace_diff(sandbox, base_commit)
+    except DiffTooLargeError as exc:
+        return GradeResult(
+            task_id=task.id, reward=0.0, status="fail", error=str(exc), flags=["diff_too_large"]
+        )
     except AgentGymError as exc:
-        # The agent broke its repository's git state (deleted .git, ...): nothing to grade.
+        cause = infrastructure_cause(sandbox, exc)
+        if cause is not None:
+            return GradeResult(
+                task_id=task.id,
+                reward=0.0,
+                status="error",
+                error_kind="infrastructure",
+                error=f"could not take the agent's change: {cause}",
+            )
+        # The agent broke its repository's git state (deleted .git, ...) or its sandbox
+        # beyond repair: nothing to grade, and its own doing.
         return GradeResult(
             task_id=task.id,
             reward=0.0,
@@ -41,6 +57,7 @@ def grade_episode(
 
 
 __all__ = [
+    "DiffTooLargeError",
     "GradeResult",
     "TestOutcome",
     "diff_files",

@@ -16,6 +16,7 @@ import jsonschema
 
 from agentgym.errors import AgentGymError, ToolError
 from agentgym.sandbox.base import Sandbox
+from agentgym.sandbox.faults import infrastructure_cause, sandbox_unusable
 from agentgym.types import Observation, ToolCall, ToolSpec
 
 # Output shown to the agent is capped here too (sandbox caps are per command).
@@ -29,6 +30,34 @@ def cap_text(text: str, cap: int = DEFAULT_OBSERVATION_CAP) -> str:
     head, tail = text[: cap // 2], text[-(cap // 2) :]
     cut = len(text) - len(head) - len(tail)
     return f"{head}\n[... {cut} characters cut ...]\n{tail}"
+
+
+def sandbox_failure(tool: str, sandbox: Sandbox, exc: Exception) -> Observation:
+    """The observation for a sandbox failure, classified by who caused it.
+
+    ``metadata["infrastructure_error"]`` (with ``infrastructure_cause``) only for faults
+    outside the agent's reach; ``metadata["sandbox_unusable"]`` when the agent's own actions
+    left a sandbox that every repair failed to bring back (the episode ends as the agent's
+    failure); anything else is an ordinary error the agent can act on.
+    """
+    cause = infrastructure_cause(sandbox, exc)
+    if cause is not None:
+        return Observation(
+            content=f"Error: the sandbox failed while running '{tool}' (not your doing): {cause}",
+            is_error=True,
+            metadata={"infrastructure_error": True, "infrastructure_cause": cause},
+        )
+    if sandbox_unusable(exc):
+        return Observation(
+            content=(
+                f"Error: '{tool}' could not run: {exc}. Earlier commands left the sandbox "
+                "broken beyond repair; the episode ends here and is graded on the workspace "
+                "as it is."
+            ),
+            is_error=True,
+            metadata={"sandbox_unusable": str(exc)},
+        )
+    return Observation(content=f"Error: '{tool}' failed: {exc}", is_error=True)
 
 
 class Tool(ABC):
@@ -82,11 +111,7 @@ class Tool(ABC):
         except ToolError as exc:
             return Observation(content=f"Error: {exc}", is_error=True)
         except AgentGymError as exc:
-            return Observation(
-                content=f"Error: the sandbox failed while running '{self.name}': {exc}",
-                is_error=True,
-                metadata={"infrastructure_error": True},
-            )
+            return sandbox_failure(self.name, sandbox, exc)
         except (OSError, UnicodeError, ValueError) as exc:
             return Observation(content=f"Error: {exc}", is_error=True)
 
