@@ -21,7 +21,12 @@ import uuid
 import weakref
 from typing import Any
 
-from agentgym.errors import SandboxClosedError, SandboxError, SandboxStartError
+from agentgym.errors import (
+    SandboxClosedError,
+    SandboxError,
+    SandboxGoneError,
+    SandboxStartError,
+)
 from agentgym.sandbox._client import docker_client
 from agentgym.sandbox.base import BASE_ENV, SandboxConfig, shell_quote
 from agentgym.sandbox.shell import DockerExecTransport, ShellSession
@@ -269,7 +274,15 @@ class DockerSandbox:
         too (``rm -rf /``), the container is rebuilt from its image and the workspace, as
         the agent left it, is copied over.
         """
+        import docker.errors
+
         api = self._client.api
+        try:
+            self.container.reload()
+        except docker.errors.NotFound as exc:
+            raise SandboxGoneError(
+                f"the sandbox container {self.container.name} was removed from outside"
+            ) from exc
         try:
             api.restart(self.container.id, timeout=0)
             self.container.reload()
@@ -326,10 +339,19 @@ class DockerSandbox:
 
     def infrastructure_fault(self) -> str | None:
         """Why the sandbox failed for reasons outside the agent's reach, or None."""
+        import docker.errors
+
         try:
             self._client.ping()
         except Exception as exc:
             return f"the Docker daemon does not answer ({exc.__class__.__name__}: {exc})"
+        if not self._closed:
+            try:
+                self.container.reload()
+            except docker.errors.NotFound:
+                return f"the sandbox container {self.container.name} was removed from outside"
+            except Exception as exc:
+                return f"the Docker daemon failed ({exc.__class__.__name__}: {exc})"
         return None
 
     def _signal(self, sig: str) -> None:

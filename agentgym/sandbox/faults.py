@@ -14,12 +14,19 @@ from agentgym.errors import (
     DockerUnavailableError,
     ImageBuildError,
     SandboxClosedError,
+    SandboxGoneError,
     SandboxStartError,
     SessionDiedError,
 )
 
-# Raised only when starting a sandbox from a pristine image fails: never the agent's doing.
-INFRASTRUCTURE_ERRORS = (DockerUnavailableError, SandboxStartError, ImageBuildError)
+# Raised only when starting a sandbox from a pristine image fails, or when its container is
+# taken away from outside: never the agent's doing.
+INFRASTRUCTURE_ERRORS = (
+    DockerUnavailableError,
+    SandboxStartError,
+    ImageBuildError,
+    SandboxGoneError,
+)
 # The sandbox can no longer run anything (after every repair was tried).
 UNUSABLE_ERRORS = (SessionDiedError, SandboxClosedError)
 

@@ -8,6 +8,7 @@ nothing a model writes can raise out of :func:`execute_call`.
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -60,6 +61,28 @@ def sandbox_failure(tool: str, sandbox: Sandbox, exc: Exception) -> Observation:
     return Observation(content=f"Error: '{tool}' failed: {exc}", is_error=True)
 
 
+# Control characters other than newline and tab (C0, DEL, C1) and lone surrogates: shown
+# as visible escapes (NUL -> \x00, ESC -> \x1b, CR -> \r) so an observation is always
+# printable, valid UTF-8 text that tokenizers and JSON writers take as is.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_NAMED = {"\r": "\\r", "\x0b": "\\v", "\x0c": "\\f", "\x08": "\\b"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_text(text: str) -> str:
+    """``text`` with control characters (except newline and tab) escaped visibly."""
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(_escape, text)
+
+
 class Tool(ABC):
     """Base class: subclasses set ``name``, ``description``, ``parameters``; write ``run``."""
 
@@ -107,13 +130,19 @@ class Tool(ABC):
         if problem:
             return Observation(content=problem, is_error=True)
         try:
-            return self.run(sandbox, arguments)
+            obs = self.run(sandbox, arguments)
         except ToolError as exc:
-            return Observation(content=f"Error: {exc}", is_error=True)
+            return Observation(content=safe_text(f"Error: {exc}"), is_error=True)
         except AgentGymError as exc:
             return sandbox_failure(self.name, sandbox, exc)
         except (OSError, UnicodeError, ValueError) as exc:
-            return Observation(content=f"Error: {exc}", is_error=True)
+            return Observation(content=safe_text(f"Error: {exc}"), is_error=True)
+        if _UNSAFE.search(obs.content) is not None:
+            text = safe_text(obs.content)
+            if len(text) > DEFAULT_OBSERVATION_CAP >= len(obs.content):
+                text = cap_text(text)  # escapes made it longer than a capped output may be
+            obs = obs.model_copy(update={"content": text})
+        return obs
 
     @abstractmethod
     def run(self, sandbox: Sandbox, arguments: dict[str, Any]) -> Observation:
