@@ -113,13 +113,14 @@ def workspace_diff(
     token = secrets.token_hex(6)
     index, out = f"/tmp/.agentgym-index-{token}", f"/tmp/.agentgym-diff-{token}"
     base = shell_quote(base_commit) if base_commit else "HEAD"
+    # In a subshell with default options: the agent's shell may have `set -euo pipefail`.
     cmd = (
-        f"cd {shell_quote(workdir)} && export GIT_INDEX_FILE={index} && "
+        f"( set +e +u +o pipefail; rc=1; cd {shell_quote(workdir)} && export GIT_INDEX_FILE={index} && "
         f"git read-tree {base} && git add -A . && "
         f"{{ git -c core.quotepath=off diff --cached --binary --no-color --no-renames "
         f"--no-ext-diff --no-textconv {base} | head -c {limit + 1} > {out}; "
         # git stops on SIGPIPE (141) once head has the limit: the size check below says so
-        f"rc=${{PIPESTATUS[0]}}; [ $rc = 141 ] && rc=0; }}; rm -f {index}; exit $rc"
+        f"rc=${{PIPESTATUS[0]}}; [ $rc = 141 ] && rc=0; }}; rm -f {index}; exit $rc )"
     )
     result = sandbox.run(cmd, timeout=timeout)
     if result.timed_out:
@@ -132,6 +133,8 @@ def workspace_diff(
         raise AgentGymError(f"could not compute the workspace diff: {result.output[-500:]}")
     try:
         data = sandbox.read_file(out, max_bytes=limit + 1)
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise AgentGymError(f"could not compute the workspace diff: {exc}") from exc
     finally:
         sandbox.run(f"rm -f {out}", timeout=30)
     if len(data) > limit:
@@ -173,18 +176,31 @@ def _unquote(name: bytes) -> bytes:
     return bytes(out)
 
 
+def _quoted_end(text: bytes, start: int) -> int:
+    """Index just past the C-quoted string opening at ``text[start]`` (-1 if unclosed)."""
+    i = start + 1
+    while i < len(text):
+        if text[i] == 0x5C:  # backslash: skip the escaped byte
+            i += 2
+        elif text[i] == 0x22:  # closing quote
+            return i + 1
+        else:
+            i += 1
+    return -1
+
+
 def _split_header(rest: bytes) -> list[bytes]:
     """The two names of a ``diff --git`` header, quoted or not."""
     if rest.startswith(b'"'):
-        end = rest.find(b'" ', 1)
-        while end > 0 and rest[end - 1 : end] == b"\\":
-            end = rest.find(b'" ', end + 1)
-        if end > 0:
-            return [_unquote(rest[: end + 1]), _unquote(rest[end + 2 :])]
-        return [_unquote(rest)]
+        end = _quoted_end(rest, 0)
+        if end < 0:
+            return [rest]
+        first, second = rest[:end], rest[end + 1 :]
+        return [_unquote(first), _unquote(second)]
     if rest.endswith(b'"'):
-        start = rest.rfind(b' "a/') if rest.find(b' "b/') < 0 else rest.rfind(b' "b/')
-        return [rest[:start], _unquote(rest[start + 1 :])]
+        start = rest.rfind(b' "b/')
+        if start >= 0:
+            return [rest[:start], _unquote(rest[start + 1 :])]
     # Unquoted "a/P b/P" (--no-renames: both sides name the same path).
     half = (len(rest) - 1) // 2
     if rest[half : half + 1] == b" " and rest[2:half] == rest[half + 3 :]:
