@@ -20,7 +20,7 @@ from agentgym.env import CodingEnv, envs_root
 from agentgym.errors import SessionDiedError
 
 BACKENDS = [pytest.param("docker", marks=pytest.mark.docker), "local"]
-LIMITS = {"command_timeout_s": 8, "memory_mb": 512, "pids": 128}
+LIMITS = {"command_timeout_s": 5, "memory_mb": 512, "pids": 128}
 
 
 def call(name: str, **arguments: object) -> str:
