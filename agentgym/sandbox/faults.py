@@ -19,16 +19,17 @@ from agentgym.errors import (
     SessionDiedError,
 )
 
-# Raised only when starting a sandbox from a pristine image fails, or when its container is
-# taken away from outside: never the agent's doing.
+# Raised only when starting a sandbox from a pristine image fails, or when the sandbox is
+# taken away from outside (container removed, closed by the host): never the agent's doing.
 INFRASTRUCTURE_ERRORS = (
     DockerUnavailableError,
     SandboxStartError,
     ImageBuildError,
     SandboxGoneError,
+    SandboxClosedError,
 )
 # The sandbox can no longer run anything (after every repair was tried).
-UNUSABLE_ERRORS = (SessionDiedError, SandboxClosedError)
+UNUSABLE_ERRORS = (SessionDiedError,)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

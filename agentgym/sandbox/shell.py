@@ -73,13 +73,15 @@ HEALTH_INIT = (
     "__ag_path0=$PATH; __ag_sys=(); "
     "for __ag_f in /bin/sh /usr/bin/env /lib64/ld-linux-x86-64.so.2 "
     "/lib/ld-linux-aarch64.so.1 /lib/ld-musl-x86_64.so.1; "
-    'do [ -e "$__ag_f" ] && __ag_sys+=("$__ag_f"); done; '
-    "__ag_health() { __ag_bad=; local f; "
-    "for f in /dev/null /dev/zero /dev/random /dev/urandom /dev/full; "
-    'do [ -c "$f" ] || { __ag_bad+=dev,; break; }; done; '
-    'for f in "${__ag_sys[@]}"; do [ -e "$f" ] || { __ag_bad+=sys,; break; }; done; '
-    '[ -d "$PWD" ] || { [ -d "$__ag_wd" ] && builtin cd -- "$__ag_wd" || builtin cd /; __ag_bad+=cwd,; }; '
-    '[[ ":$PATH:" == *:/usr/bin:* ]] || { PATH=${PATH:+$PATH:}$__ag_path0; __ag_bad+=path,; }; '
+    'do [ -e "$__ag_f" ] && __ag_sys+=("$__ag_f"); done; __ag_sys+=(/ / /); '
+    # One [[ ]] per check: a few microseconds each (a loop of [ ] costs several times more).
+    "__ag_health() { __ag_bad=; "
+    "[[ -c /dev/null && -c /dev/zero && -c /dev/random && -c /dev/urandom && -c /dev/full ]] "
+    "|| __ag_bad=dev,; "
+    "[[ -e ${__ag_sys[0]} && -e ${__ag_sys[1]} && -e ${__ag_sys[2]} ]] || __ag_bad+=sys,; "
+    '[[ -d $PWD ]] || { [[ -d $__ag_wd ]] && builtin cd -- "$__ag_wd" || builtin cd /; '
+    "__ag_bad+=cwd,; }; "
+    "[[ :$PATH: == *:/usr/bin:* ]] || { PATH=${PATH:+$PATH:}$__ag_path0; __ag_bad+=path,; }; "
     "__ag_bad=${__ag_bad%,}; }"
 )
 # A soft fd limit below this leaves the shell unable to redirect: restart it.
