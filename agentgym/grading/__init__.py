@@ -44,15 +44,31 @@ def grade_episode(
                 error_kind="infrastructure",
                 error=f"could not take the agent's change: {cause}",
             )
-        # The agent broke its repository's git state (deleted .git, ...) or its sandbox
-        # beyond repair: nothing to grade, and its own doing.
-        return GradeResult(
-            task_id=task.id,
-            reward=0.0,
-            status="fail",
-            error=f"could not take the agent's change: {exc}",
-            flags=["git_state_broken"],
-        )
+        # The agent broke its repository's git state (deleted .git, ...): diff its files
+        # against a pristine copy instead. If even that fails (a sandbox broken beyond
+        # repair), there is nothing to grade, and it is the agent's own doing.
+        from agentgym.grading.tree import tree_diff
+
+        try:
+            diff = tree_diff(task, sandbox, base_commit, backend=backend, image=image)
+        except DiffTooLargeError as exc2:
+            return GradeResult(
+                task_id=task.id,
+                reward=0.0,
+                status="fail",
+                error=str(exc2),
+                flags=["diff_too_large"],
+            )
+        except (AgentGymError, OSError) as exc2:
+            return GradeResult(
+                task_id=task.id,
+                reward=0.0,
+                status="fail",
+                error=f"could not take the agent's change: {exc}; nor from its files: {exc2}",
+                flags=["git_state_broken"],
+            )
+        result = grade(task, diff, backend=backend, pool=pool, image=image)
+        return result.model_copy(update={"flags": [*result.flags, "git_state_rebuilt"]})
     return grade(task, diff, backend=backend, pool=pool, image=image)
 
 

@@ -151,9 +151,16 @@ def test_odd_names_binary_files_and_symlinks_grade(env: CodingEnv) -> None:
     assert {"inside-link", 'dir with space/q"uote\\back.txt', "tab\there"} <= files
 
 
-def test_deleted_git_is_the_agents_failure(env: CodingEnv) -> None:
+def test_deleted_git_grades_the_files_against_a_pristine_copy(env: CodingEnv) -> None:
     grade, _ = episode(env, "rm -rf .git")
-    assert grade["status"] == "fail" and "git_state_broken" in grade["flags"], grade
+    assert grade["status"] == "pass" and "git_state_rebuilt" in grade["flags"], grade
+    assert grade["diff_files"] == ["src/cachetools/__init__.py"]
+
+
+def test_corrupt_git_without_the_fix_fails(env: CodingEnv) -> None:
+    grade, _ = episode(env, "git checkout -q -- . && rm -rf .git/objects && echo junk > new.txt")
+    assert grade["status"] == "fail" and "git_state_rebuilt" in grade["flags"], grade
+    assert "new.txt" in grade["diff_files"]
 
 
 def test_diff_too_large_is_a_clear_failure(env: CodingEnv) -> None:
