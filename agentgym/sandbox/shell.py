@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from agentgym.errors import SandboxClosedError, SessionDiedError
+from agentgym.errors import SandboxClosedError, SandboxError, SessionDiedError
 from agentgym.types import ExecResult
 
 # After the marker: "<exit code> <1 if the sandbox is at its process limit> <health> <fd
@@ -454,7 +454,12 @@ class ShellSession:
     def _repair_system(self, why: str) -> str:
         self.repairs += 1
         if self._hard_reset is not None:
-            return self._hard_reset(why)
+            try:
+                return self._hard_reset(why)
+            except SandboxError:
+                raise
+            except Exception as exc:  # a backend error (docker API, OS): one error type out
+                raise SessionDiedError(f"the sandbox could not be repaired ({why}): {exc}") from exc
         self._safe(self._kill_all)
         return (
             f"{why}: every process in the sandbox was killed and a fresh sandbox shell "
@@ -497,7 +502,7 @@ class ShellSession:
                     )
                 if extra:
                     notes.append(extra)
-            except SessionDiedError as exc:
+            except SandboxError as exc:
                 self._dead_reason = f"repairing the sandbox failed ({exc})"
                 notes.append(f"{' and '.join(system) or 'the shell is broken'}; {exc}")
         if not notes:

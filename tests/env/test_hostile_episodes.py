@@ -72,8 +72,14 @@ def test_hostile_command_leaves_a_going_episode_with_a_notice(env: CodingEnv, ca
     assert not done
     after, done, _ = bash(env, "echo alive; ls /dev/null")
     assert not done
-    assert "alive" in after and "/dev/null" in after, after
     notice = first + after
+    if "alive\n/dev/null" not in after:
+        # A bomb still filling the sandbox may stop this command too (with its own notice);
+        # the one after it runs in a clean sandbox.
+        assert "[the command" in after or "[note" in after, after
+        after, done, _ = bash(env, "echo alive; ls /dev/null")
+        notice += after
+    assert "alive\n/dev/null" in after, after
     if case in ("fork_bomb", "python_fork_loop"):
         assert "process" in notice or "killed" in notice, notice
     elif case == "memory_bomb":
