@@ -34,6 +34,10 @@ class SandboxClosedError(SandboxError):
     """The sandbox was used after close()."""
 
 
+class SandboxGoneError(SandboxError):
+    """The sandbox's container was removed or stopped by something outside agentgym."""
+
+
 class SessionDiedError(SandboxError):
     """The sandbox's shell died and could not be restarted."""
 

@@ -388,6 +388,7 @@ class ChatFormat:
             raise
         except Exception as exc:  # a parser bug must not kill the episode
             raise ParseError(f"could not parse the completion: {exc}", raw=completion) from exc
+        msg = _unique_call_ids(msg, completion)
         if tool_dicts is not None and validate:
             validate_calls(msg.tool_calls, tool_dicts, completion)
         return msg
@@ -454,6 +455,22 @@ def make_call(name: str, arguments: Any, raw: str, call_id: str | None = None) -
     if call_id is None:
         return ToolCall(id=stable_call_id(raw, name), name=name.strip(), arguments=arguments)
     return ToolCall(id=call_id, name=name.strip(), arguments=arguments)
+
+
+def _unique_call_ids(msg: Message, raw: str) -> Message:
+    """Two calls with one id (two calls to one tool, ids derived from the name) would
+    share a tool response and one would vanish: give each later duplicate its own id."""
+    ids = [c.id for c in msg.tool_calls]
+    if len(set(ids)) == len(ids):
+        return msg
+    seen: set[str] = set()
+    calls = []
+    for n, call in enumerate(msg.tool_calls):
+        if call.id in seen:
+            call = call.model_copy(update={"id": stable_call_id(raw, f"{call.name}#{n}")})
+        seen.add(call.id)
+        calls.append(call)
+    return msg.model_copy(update={"tool_calls": calls})
 
 
 def stable_call_id(raw: str, salt: str, length: int = 9) -> str:

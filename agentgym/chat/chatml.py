@@ -369,7 +369,10 @@ class Hermes3(ChatFormat):
         return parse_json_calls(completion, think=False)
 
 
-_XML_CALL = re.compile(r"<tool_call>\s*<function=([^>\n]*)>(.*?)</function>\s*</tool_call>", re.S)
+# One <tool_call> block may hold several <function=...> blocks: each is a call, run in order
+# (as vLLM's qwen3_coder parser does: every <function=...></function> inside every block).
+_XML_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.S)
+_XML_FUNCTION = re.compile(r"\s*<function=([^>\n]*)>(.*?)</function>\s*", re.S)
 _XML_PARAM = re.compile(r"<parameter=([^>\n]*)>\n?(.*?)\n?</parameter>", re.S)
 
 
@@ -495,14 +498,22 @@ class Qwen3Coder(ChatFormat):
             return Message(role="assistant", content=rest, reasoning=reasoning)
         content, calls_text = rest[:first], rest[first:]
         calls = []
-        for match in _XML_CALL.finditer(calls_text):
-            name = match.group(1).strip()
-            props = schema_props(tools, name)
-            args: dict[str, Any] = {}
-            for pm in _XML_PARAM.finditer(match.group(2)):
-                key = pm.group(1).strip()
-                args[key] = coerce_value(pm.group(2), props.get(key))
-            calls.append(make_call(name, args, completion))
+        for block in _XML_CALL.finditer(calls_text):
+            functions = list(_XML_FUNCTION.finditer(block.group(1)))
+            if not functions or _XML_FUNCTION.sub("", block.group(1)).strip():
+                raise ParseError(
+                    "a tool call is malformed; write <tool_call>\\n<function=NAME>\\n<parameter=KEY>\\nVALUE\\n"
+                    "</parameter>\\n</function>\\n</tool_call>, closing every tag.",
+                    raw=completion,
+                )
+            for match in functions:
+                name = match.group(1).strip()
+                props = schema_props(tools, name)
+                args: dict[str, Any] = {}
+                for pm in _XML_PARAM.finditer(match.group(2)):
+                    key = pm.group(1).strip()
+                    args[key] = coerce_value(pm.group(2), props.get(key))
+                calls.append(make_call(name, args, completion))
         leftover = _XML_CALL.sub("", calls_text).strip()
         if leftover or not calls:
             if "<tool_call>" in leftover:

@@ -35,6 +35,7 @@ from agentgym.errors import AgentGymError, ConfigError, ParseError
 from agentgym.sandbox import SandboxConfig, SandboxLimits, SandboxPool, resolve_backend
 from agentgym.sandbox.base import Sandbox
 from agentgym.tools import Tool, default_tools, execute_call
+from agentgym.tools.base import sandbox_failure
 from agentgym.types import Message, Observation, StepTiming, Task, ToolCall, Trajectory
 
 DEFAULT_SYSTEM_PROMPT = """\
@@ -272,9 +273,14 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
                 elif real:  # merged only if a monitor ever asks (_canonical_trajectory)
                     self._canonical_calls[call.id] = (call, real)
                 if obs.metadata.get("infrastructure_error"):
-                    # The sandbox broke, not the agent: end the episode so trainers can
-                    # mask it (info["infrastructure_error"]), and do not grade it.
+                    # The infrastructure broke, not the agent: end the episode so trainers
+                    # can mask it (info["infrastructure_error"]), and do not grade it.
                     info["infrastructure_error"] = True
+                    info["infrastructure_cause"] = obs.metadata.get("infrastructure_cause")
+                    break
+                if obs.metadata.get("sandbox_unusable"):
+                    # The agent broke its sandbox beyond repair: its failure, graded as is.
+                    info["sandbox_unusable"] = obs.metadata["sandbox_unusable"]
                     break
                 if obs.terminal:
                     terminated = True
@@ -289,6 +295,8 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         truncated, why = self._budget_exceeded() if not terminated else (False, None)
         if info.get("infrastructure_error"):
             truncated, why = True, "infrastructure_error"
+        elif info.get("sandbox_unusable"):
+            truncated, why = True, "sandbox_unusable"
         reward = 0.0
         if terminated or truncated:
             self.done = True
@@ -366,11 +374,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         try:
             return execute_call(self.tool_by_name, self.sandbox, call)
         except AgentGymError as exc:  # a sandbox that broke for good
-            return Observation(
-                content=f"Error: the sandbox failed: {exc}",
-                is_error=True,
-                metadata={"infrastructure_error": True},
-            )
+            return sandbox_failure(call.name, self.sandbox, exc)
 
     def _canonical_trajectory(self) -> Trajectory:
         """The trajectory with every call as it really ran (perturbed names mapped back)."""

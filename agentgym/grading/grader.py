@@ -32,6 +32,7 @@ from agentgym.grading.logparsers import needs_repo_runner, run_repo_tests, runne
 from agentgym.grading.restore import restore_script
 from agentgym.sandbox.base import Sandbox, SandboxConfig, SandboxLimits, shell_quote
 from agentgym.tasks.patches import patch_files
+from agentgym.sandbox.faults import infrastructure_cause
 from agentgym.types import Task
 
 TestStatus = Literal["passed", "failed", "error", "skipped", "missing"]
@@ -54,6 +55,8 @@ TEST_PATTERNS = (
     "*.pth",
 )
 DIFF_LIMIT_BYTES = 20 * 1024 * 1024
+# Taking the diff in the agent's sandbox (git add of the whole tree) gets this long at most.
+DIFF_TIMEOUT_S = 120.0
 
 
 class TestOutcome(BaseModel):
@@ -92,56 +95,165 @@ class GradeResult(BaseModel):
 # --- diffs --------------------------------------------------------------------
 
 
+class DiffTooLargeError(AgentGymError):
+    """The agent's change is too large to grade (bytes, or time to compute it)."""
+
+
 def workspace_diff(
-    sandbox: Sandbox, base_commit: str | None = None, workdir: str | None = None
+    sandbox: Sandbox,
+    base_commit: str | None = None,
+    workdir: str | None = None,
+    *,
+    limit: int = DIFF_LIMIT_BYTES,
+    timeout: float = DIFF_TIMEOUT_S,
 ) -> str:
     """The agent's change as a binary-safe git diff against ``base_commit`` (default HEAD).
 
     Uses a throwaway index so the agent's own index and history stay untouched, and it
-    includes new files (except .gitignored ones).
+    includes new files (except .gitignored ones). Any bytes in file names and contents come
+    back unchanged (the str holds non-UTF-8 bytes as surrogate escapes; ``diff_bytes``
+    restores them). The diff streams into a file cut at ``limit`` bytes, so a huge tree
+    costs bounded disk and memory: past ``limit`` or ``timeout`` it raises
+    DiffTooLargeError.
     """
     workdir = workdir or sandbox.workdir
     token = secrets.token_hex(6)
     index, out = f"/tmp/.agentgym-index-{token}", f"/tmp/.agentgym-diff-{token}"
     base = shell_quote(base_commit) if base_commit else "HEAD"
+    # In a subshell with default options: the agent's shell may have `set -euo pipefail`.
     cmd = (
-        f"cd {shell_quote(workdir)} && export GIT_INDEX_FILE={index} && "
+        f"( set +e +u +o pipefail; rc=1; cd {shell_quote(workdir)} && export GIT_INDEX_FILE={index} && "
         f"git read-tree {base} && git add -A . && "
-        f"git -c core.quotepath=off diff --cached --binary --no-color --no-renames {base} "
-        f"> {out}; rc=$?; rm -f {index}; exit $rc"
+        f"{{ git -c core.quotepath=off diff --cached --binary --no-color --no-renames "
+        f"--no-ext-diff --no-textconv {base} | head -c {limit + 1} > {out}; "
+        # git stops on SIGPIPE (141) once head has the limit: the size check below says so
+        f"rc=${{PIPESTATUS[0]}}; [ $rc = 141 ] && rc=0; }}; rm -f {index}; exit $rc )"
     )
-    result = sandbox.run(cmd, timeout=120)
+    result = sandbox.run(cmd, timeout=timeout)
+    if result.timed_out:
+        sandbox.run(f"rm -f {index} {out}", timeout=30)
+        raise DiffTooLargeError(
+            f"diff too large: the workspace could not be diffed within {timeout:g}s"
+        )
     if result.exit_code != 0:
+        sandbox.run(f"rm -f {out}", timeout=30)
         raise AgentGymError(f"could not compute the workspace diff: {result.output[-500:]}")
     try:
-        data = sandbox.read_file(out, max_bytes=DIFF_LIMIT_BYTES + 1)
+        data = sandbox.read_file(out, max_bytes=limit + 1)
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise AgentGymError(f"could not compute the workspace diff: {exc}") from exc
     finally:
         sandbox.run(f"rm -f {out}", timeout=30)
-    if len(data) > DIFF_LIMIT_BYTES:
-        raise AgentGymError("the workspace diff is larger than 20 MiB")
+    if len(data) > limit:
+        raise DiffTooLargeError(f"diff too large: the change is larger than {_size(limit)}")
     return data.decode("utf-8", errors="surrogateescape")
 
 
-def diff_files(diff: str) -> list[str]:
-    """Paths a git diff touches (old and new names)."""
-    files: list[str] = []
-    for line in diff.splitlines():
-        if line.startswith("diff --git "):
-            parts = line.split(" b/", 1)
-            if len(parts) == 2:
-                new = parts[1]
-                old = parts[0][len("diff --git a/") :]
-                for path in (old, new):
-                    if path not in files:
-                        files.append(path)
-    return files
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n} bytes"
 
 
-def is_test_path(path: str, declared: list[str]) -> bool:
+def diff_bytes(diff: str | bytes) -> bytes:
+    """The diff's exact bytes (a str from ``workspace_diff`` carries surrogate escapes)."""
+    return diff if isinstance(diff, bytes) else diff.encode("utf-8", "surrogateescape")
+
+
+_HEADER = re.compile(rb"^diff --git (.*)$", re.M)
+_C_ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13}
+
+
+def _unquote(name: bytes) -> bytes:
+    """git's C-style quoting ("a/caf\\303\\251.py") back to the raw bytes."""
+    if not (name.startswith(b'"') and name.endswith(b'"') and len(name) >= 2):
+        return name
+    body, out, i = name[1:-1], bytearray(), 0
+    while i < len(body):
+        ch = body[i : i + 1]
+        if ch == b"\\" and i + 1 < len(body):
+            nxt, octal = body[i + 1 : i + 2], body[i + 1 : i + 4]
+            if len(octal) == 3 and all(48 <= c <= 55 for c in octal):
+                out.append(int(octal, 8) & 0xFF)
+                i += 4
+                continue
+            out += bytes([_C_ESCAPES[nxt]]) if nxt in _C_ESCAPES else nxt
+            i += 2
+            continue
+        out += ch
+        i += 1
+    return bytes(out)
+
+
+def _quoted_end(text: bytes, start: int) -> int:
+    """Index just past the C-quoted string opening at ``text[start]`` (-1 if unclosed)."""
+    i = start + 1
+    while i < len(text):
+        if text[i] == 0x5C:  # backslash: skip the escaped byte
+            i += 2
+        elif text[i] == 0x22:  # closing quote
+            return i + 1
+        else:
+            i += 1
+    return -1
+
+
+def _split_header(rest: bytes) -> list[bytes]:
+    """The two names of a ``diff --git`` header, quoted or not."""
+    if rest.startswith(b'"'):
+        end = _quoted_end(rest, 0)
+        if end < 0:
+            return [rest]
+        first, second = rest[:end], rest[end + 1 :]
+        return [_unquote(first), _unquote(second)]
+    if rest.endswith(b'"'):
+        start = rest.rfind(b' "b/')
+        if start >= 0:
+            return [rest[:start], _unquote(rest[start + 1 :])]
+    # Unquoted "a/P b/P" (--no-renames: both sides name the same path).
+    half = (len(rest) - 1) // 2
+    if rest[half : half + 1] == b" " and rest[2:half] == rest[half + 3 :]:
+        return [rest[:half], rest[half + 1 :]]
+    left, sep, right = rest.partition(b" b/")
+    return [left, b"b/" + right] if sep else [rest]
+
+
+def _display(path: bytes) -> str:
+    """A path as text: non-UTF-8 bytes shown as \\xNN, so records stay valid JSON."""
+    return path.decode("utf-8", "backslashreplace")
+
+
+def diff_files(diff: str | bytes) -> list[str]:
+    """Paths a git diff touches (old and new names), in order, each once.
+
+    Handles any bytes in names (git quotes them; non-UTF-8 bytes come back as \\xNN) and
+    any number of files in linear time.
+    """
+    seen: dict[str, None] = {}
+    for match in _HEADER.finditer(diff_bytes(diff)):
+        for name in _split_header(match.group(1)):
+            for prefix in (b"a/", b"b/"):
+                if name.startswith(prefix):
+                    name = name[2:]
+                    break
+            seen.setdefault(_display(name), None)
+    return list(seen)
+
+
+def diff_line_count(diff: str | bytes) -> int:
+    """Added plus removed lines (binary patches count as none)."""
+    count = 0
+    for line in diff_bytes(diff).split(b"\n"):
+        if line[:1] in (b"+", b"-") and not line.startswith((b"+++", b"---")):
+            count += 1
+    return count
+
+
+_TEST_RE = re.compile("|".join(fnmatch.translate(p) for p in TEST_PATTERNS))
+
+
+def is_test_path(path: str, declared: list[str] | set[str] | frozenset[str]) -> bool:
     if path in declared:
         return True
-    name = posixpath.basename(path)
-    return any(fnmatch.fnmatch(path, pat) or fnmatch.fnmatch(name, pat) for pat in TEST_PATTERNS)
+    return bool(_TEST_RE.match(path) or _TEST_RE.match(posixpath.basename(path)))
 
 
 # --- JUnit ---------------------------------------------------------------------
@@ -223,7 +335,7 @@ def _make_grading_sandbox(image: str, task: Task) -> Sandbox:
 
 def grade(
     task: Task,
-    diff: str,
+    diff: str | bytes,
     *,
     image: str | None = None,
     timeout: float | None = None,
@@ -237,17 +349,21 @@ def grade(
     """
     started = time.monotonic()
     base: dict[str, Any] = {"task_id": task.id}
-    files = diff_files(diff)
+    raw = diff_bytes(diff)
+    files = diff_files(raw)
     base["diff_files"] = files
-    base["diff_lines"] = sum(
-        1 for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))
-    )
-    touched = [f for f in files if is_test_path(f, task.test_files)]
+    base["diff_lines"] = diff_line_count(raw)
+    declared = frozenset(task.test_files)
+    touched = [f for f in files if is_test_path(f, declared)]
     base["touched_tests"] = touched
     flags = ["tests_touched"] if touched else []
-    if len(diff.encode()) > DIFF_LIMIT_BYTES:
+    if len(raw) > DIFF_LIMIT_BYTES:
         return GradeResult(
-            reward=0.0, status="fail", error="the change is larger than 20 MiB", flags=flags, **base
+            reward=0.0,
+            status="fail",
+            error=f"diff too large: the change is larger than {_size(DIFF_LIMIT_BYTES)}",
+            flags=[*flags, "diff_too_large"],
+            **base,
         )
     try:
         if sandbox_factory is None and backend == "local":
@@ -274,15 +390,28 @@ def grade(
                 return _PooledSandbox(pool, image_)
 
         with factory(image, task) as sb:
-            result = _grade_in(sb, task, diff, verifier_timeout, flags, base)
+            try:
+                result = _grade_in(sb, task, raw, verifier_timeout, flags, base)
+            except AgentGymError as exc:
+                # Inside the grading sandbox only the agent's change and the task's tests
+                # run: unless the backend itself is at fault, what broke it is the change.
+                if infrastructure_cause(sb, exc) is not None:
+                    raise
+                result = GradeResult(
+                    reward=0.0,
+                    status="fail",
+                    error=f"the grading sandbox broke while running the agent's change: {exc}",
+                    flags=[*flags, "grading_sandbox_broken"],
+                    **base,
+                )
         if NO_REPORT in result.flags and result.status != "error":
-            result = _no_report_verdict(result, factory, image, task, diff, verifier_timeout)
+            result = _no_report_verdict(result, factory, image, task, raw, verifier_timeout)
     except AgentGymError as exc:
         result = GradeResult(
             reward=0.0,
             status="error",
             error_kind="infrastructure",
-            error=str(exc),
+            error=infrastructure_cause(None, exc) or str(exc),
             flags=flags,
             **base,
         )
@@ -315,7 +444,7 @@ def _modules_missing_from_environment(sb: Sandbox, text: str) -> list[str]:
 
 
 def _no_report_verdict(
-    result: GradeResult, factory: Any, image: str, task: Task, diff: str, timeout: float
+    result: GradeResult, factory: Any, image: str, task: Task, diff: bytes, timeout: float
 ) -> GradeResult:
     """The tests reported on none of the requested ids. Whose fault is it? The same tests run
     on the pristine task without the agent's change. It is the environment's (an
@@ -326,7 +455,7 @@ def _no_report_verdict(
     control = result
     if diff.strip():
         with factory(image, task) as sb:
-            control = _grade_in(sb, task, "", timeout, [], {"task_id": task.id})
+            control = _grade_in(sb, task, b"", timeout, [], {"task_id": task.id})
     if control.status == "error":  # e.g. no test runner at all: say that
         return result.model_copy(
             update={k: getattr(control, k) for k in ("status", "error_kind", "error")}
@@ -378,7 +507,7 @@ def _environment_error(detail: GradeResult, missing: list[str]) -> str:
 
 
 def _grade_in(
-    sb: Sandbox, task: Task, diff: str, timeout: float, flags: list[str], base: dict[str, Any]
+    sb: Sandbox, task: Task, diff: bytes, timeout: float, flags: list[str], base: dict[str, Any]
 ) -> GradeResult:
     wd = shell_quote(sb.workdir)
     grader_dir = f"/tmp/.grader-{secrets.token_hex(8)}"

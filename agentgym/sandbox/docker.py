@@ -21,7 +21,12 @@ import uuid
 import weakref
 from typing import Any
 
-from agentgym.errors import SandboxClosedError, SandboxError, SandboxStartError
+from agentgym.errors import (
+    SandboxClosedError,
+    SandboxError,
+    SandboxGoneError,
+    SandboxStartError,
+)
 from agentgym.sandbox._client import docker_client
 from agentgym.sandbox.base import BASE_ENV, SandboxConfig, shell_quote
 from agentgym.sandbox.shell import DockerExecTransport, ShellSession
@@ -160,6 +165,7 @@ class DockerSandbox:
         self._closed = False
         self._close_lock = threading.Lock()
         self.container_restarts = 0
+        self.container_recreated = False
         self.oom_killed = False
         self.container = self._create()
         with _live_lock:
@@ -170,6 +176,7 @@ class DockerSandbox:
             kill_all=lambda: self._signal("SIGUSR1"),
             workdir=self.workdir,
             init_lines=[f"echo $$ > {STATE_DIR}/shell.pid"],
+            hard_reset=self._hard_reset,
         )
         if start_shell:
             try:
@@ -256,6 +263,96 @@ class DockerSandbox:
         self.container.start()
         self.container_restarts += 1
         return make()
+
+    # -- repair ------------------------------------------------------------------
+
+    def _hard_reset(self, why: str) -> str:
+        """Bring back a container the agent broke; a sentence for the agent saying how.
+
+        First a restart: every process dies (fork bombs included), /dev and /tmp are
+        mounted afresh, files on disk stay. If the system files the shell needs are gone
+        too (``rm -rf /``), the container is rebuilt from its image and the workspace, as
+        the agent left it, is copied over.
+        """
+        import docker.errors
+
+        api = self._client.api
+        try:
+            self.container.reload()
+        except docker.errors.NotFound as exc:
+            raise SandboxGoneError(
+                f"the sandbox container {self.container.name} was removed from outside"
+            ) from exc
+        try:
+            api.restart(self.container.id, timeout=0)
+            self.container.reload()
+            if self.container.status == "running" and self._system_ok():
+                return (
+                    f"{why}: the sandbox container was restarted (every process was "
+                    "stopped, /dev and /tmp are new; files on disk were kept)"
+                )
+        except Exception:
+            pass
+        self._recreate()
+        return (
+            f"{why}: the sandbox was rebuilt from its image because its system files were "
+            f"damaged; the workspace {self.workdir} was copied over as you left it, but "
+            f"anything installed or changed outside it (and /tmp) was lost"
+        )
+
+    def _system_ok(self) -> bool:
+        probe = "[ -c /dev/null ] && [ -e /bin/sh ] && [ -e /usr/bin/env ]"
+        try:
+            result = self.container.exec_run(["bash", "-c", probe], workdir="/")
+        except Exception:
+            return False
+        return result.exit_code == 0
+
+    def _recreate(self) -> None:
+        """A new container from the image with the old one's workspace copied in."""
+        import docker.errors
+
+        old = self.container
+        try:
+            stream, _ = self._client.api.get_archive(old.id, self.workdir)
+            workspace: bytes | None = b"".join(stream)
+        except docker.errors.NotFound:
+            workspace = None  # the agent deleted its workspace: it stays deleted
+        new = self._create()
+        try:
+            parent = posixpath.dirname(self.workdir.rstrip("/")) or "/"
+            wd = shell_quote(self.workdir)
+            cleared = new.exec_run(["bash", "-c", f"rm -rf -- {wd} && mkdir -p -- {wd}"])
+            if cleared.exit_code != 0:
+                raise SandboxError(f"could not clear the new workspace: {cleared.output!r}")
+            if workspace and not self._client.api.put_archive(new.id, parent, workspace):
+                raise SandboxError("could not copy the workspace into the new container")
+        except Exception:
+            new.remove(force=True)
+            raise
+        self.container = new
+        self.container_recreated = True
+        try:
+            old.remove(force=True)
+        except Exception:
+            pass
+
+    def infrastructure_fault(self) -> str | None:
+        """Why the sandbox failed for reasons outside the agent's reach, or None."""
+        import docker.errors
+
+        try:
+            self._client.ping()
+        except Exception as exc:
+            return f"the Docker daemon does not answer ({exc.__class__.__name__}: {exc})"
+        if not self._closed:
+            try:
+                self.container.reload()
+            except docker.errors.NotFound:
+                return f"the sandbox container {self.container.name} was removed from outside"
+            except Exception as exc:
+                return f"the Docker daemon failed ({exc.__class__.__name__}: {exc})"
+        return None
 
     def _signal(self, sig: str) -> None:
         self._client.api.kill(self.container.id, signal=sig)

@@ -28,33 +28,64 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from agentgym.errors import SandboxClosedError, SessionDiedError
+from agentgym.errors import SandboxClosedError, SandboxError, SessionDiedError
 from agentgym.types import ExecResult
 
-# After the marker: "<exit code> <1 if the sandbox is at its process limit>", or "skip 1"
-# when it already was before the command ran (a fork bomb left running): then the host
-# kills everything, restarts the shell and sends the command again.
+# After the marker: "<exit code> <1 if the sandbox is at its process limit> <health> <fd
+# limit>", or "skip 1" when it already was before the command ran (a fork bomb left
+# running): then the host kills everything, restarts the shell and sends the command again.
+# <health> is "ok" or a comma list of what the command broke (see HEALTH_INIT); the fd limit
+# is `ulimit -Sn`'s output. Everything here is a bash builtin: no process is started, so the
+# check costs microseconds and works when the sandbox is out of processes or files.
 PROTOCOL = (
     b"IFS= read -r -d '' __ag_c; "
-    b'if [ -n "$__ag_pf" ] && __ag_count && ((__ag_p + 3 >= __ag_pl)); '
-    b"then printf '%%s%%s\\n' %s 'skip 1'; "
-    b'else eval "$__ag_c" </dev/null; __ag_s=$?; __ag_h=0; '
-    b'[ -n "$__ag_pf" ] && __ag_count && ((__ag_p + 3 >= __ag_pl)) && __ag_h=1; '
-    b'printf \'%%s%%d %%d\\n\' %s "$__ag_s" "$__ag_h"; fi\n'
+    b"if __ag_full; then printf '%%s%%s\\n' %s 'skip 1'; "
+    b'else eval "$__ag_c" </dev/null; __ag_s=$?; __ag_h=0; __ag_full && __ag_h=1; '
+    b'__ag_health; printf \'%%s%%d %%d %%s \' %s "$__ag_s" "$__ag_h" "${__ag_bad:-ok}"; '
+    b"ulimit -Sn || echo; fi\n"
 )
 PIDS_PROBE = (
     "__ag_pf=; for __ag_f in /sys/fs/cgroup/pids/pids.current /sys/fs/cgroup/pids.current; "
     'do [ -r "$__ag_f" ] && { __ag_pf=$__ag_f; break; }; done; __ag_pl=0; '
     '[ -n "$__ag_pf" ] && read -r __ag_pl < "${__ag_pf%current}max"; '
     "[[ $__ag_pl =~ ^[0-9]+$ ]] || __ag_pf=; "
-    '__ag_count() { read -r __ag_p < "$__ag_pf"; }'
+    '__ag_count() { read -r __ag_p < "$__ag_pf"; }; '
+    # pids.events counts forks the limit refused: a rise while many processes live is a
+    # fork bomb even when the count read in passing is a few below the limit.
+    "__ag_evf=${__ag_pf%current}events; __ag_e0=0; "
+    '[ -n "$__ag_pf" ] && [ -r "$__ag_evf" ] && read -r _ __ag_e0 < "$__ag_evf" || __ag_evf=; '
+    '__ag_full() { [ -n "$__ag_pf" ] && __ag_count || return 1; '
+    '((__ag_p + 3 >= __ag_pl)) && return 0; [ -n "$__ag_evf" ] || return 1; '
+    'read -r _ __ag_e < "$__ag_evf" || return 1; ((__ag_e > __ag_e0)) || return 1; '
+    "__ag_e0=$__ag_e; ((2 * __ag_p >= __ag_pl)); }"
 )
 # Where there is no pids cgroup (bubblewrap): count the processes of the sandbox's own PID
 # namespace with a glob (builtins only) against the configured limit.
 PIDS_PROBE_PROC = (
-    "__ag_pf=/proc; __ag_pl={limit}; "
+    "__ag_pf=/proc; __ag_pl={limit}; __ag_evf=; "
     "__ag_count() {{ local __ag_a=(/proc/[0-9]*); __ag_p=${{#__ag_a[@]}}; }}"
 )
+# Shell health, checked after every command with builtins only. Repaired in the shell:
+# a deleted working directory (back to the workdir) and a PATH without /usr/bin (the
+# starting PATH appended). Reported for the host to repair: missing device nodes ("dev"),
+# missing system files the shell needs to start programs ("sys").
+HEALTH_INIT = (
+    "__ag_path0=$PATH; __ag_sys=(); "
+    "for __ag_f in /bin/sh /usr/bin/env /lib64/ld-linux-x86-64.so.2 "
+    "/lib/ld-linux-aarch64.so.1 /lib/ld-musl-x86_64.so.1; "
+    'do [ -e "$__ag_f" ] && __ag_sys+=("$__ag_f"); done; __ag_sys+=(/ / /); '
+    # One [[ ]] per check: a few microseconds each (a loop of [ ] costs several times more).
+    "__ag_health() { __ag_bad=; "
+    "[[ -c /dev/null && -c /dev/zero && -c /dev/random && -c /dev/urandom && -c /dev/full ]] "
+    "|| __ag_bad=dev,; "
+    "[[ -e ${__ag_sys[0]} && -e ${__ag_sys[1]} && -e ${__ag_sys[2]} ]] || __ag_bad+=sys,; "
+    '[[ -d $PWD ]] || { [[ -d $__ag_wd ]] && builtin cd -- "$__ag_wd" || builtin cd /; '
+    "__ag_bad+=cwd,; }; "
+    "[[ :$PATH: == *:/usr/bin:* ]] || { PATH=${PATH:+$PATH:}$__ag_path0; __ag_bad+=path,; }; "
+    "__ag_bad=${__ag_bad%,}; }"
+)
+# A soft fd limit below this leaves the shell unable to redirect: restart it.
+MIN_NOFILE = 64
 
 
 class Transport(Protocol):
@@ -272,7 +303,14 @@ class ShellSession:
 
     ``spawn`` starts a new transport; ``kill_tree(shell_pid)`` kills every descendant of
     the shell (not the shell); ``kill_all()`` kills every process of the sandbox so even a
-    stuck shell or a fork bomb dies. Both are backend-specific.
+    stuck shell or a fork bomb dies. Both are backend-specific. ``hard_reset(why)`` (optional)
+    rebuilds what a shell restart cannot: the container's processes, /dev and system files
+    (Docker restarts or recreates the container, keeping the workspace); it returns a
+    sentence for the agent saying what was lost. Without it, a repair is kill_all + a new
+    shell (the embedded backend's new shell is a new bubblewrap: fresh /dev and root).
+
+    After every command the shell reports its health (HEALTH_INIT); what the command broke is
+    repaired before the result is returned and the result's note says what was done.
     """
 
     def __init__(
@@ -282,12 +320,15 @@ class ShellSession:
         kill_all: Callable[[], None],
         workdir: str,
         init_lines: list[str] | None = None,
+        hard_reset: Callable[[str], str] | None = None,
     ) -> None:
         self._spawn = spawn
         self._kill_tree = kill_tree
         self._kill_all = kill_all
         self.workdir = workdir
         self._init_lines = init_lines or []
+        self._hard_reset = hard_reset
+        self.repairs = 0
         self._lock = threading.Lock()
         self._transport: Transport | None = None
         self.shell_pid: int | None = None
@@ -310,20 +351,25 @@ class ShellSession:
             "unset HISTFILE PROMPT_COMMAND; set +o history 2>/dev/null",
             "export TERM=dumb PAGER=cat GIT_PAGER=cat MANPAGER=cat SYSTEMD_PAGER= "
             "DEBIAN_FRONTEND=noninteractive",
-            f"mkdir -p '{wd}' 2>/dev/null; cd '{wd}' 2>/dev/null || cd /",
+            f'__ag_wd=\'{wd}\'; mkdir -p "$__ag_wd" 2>/dev/null; cd "$__ag_wd" 2>/dev/null || cd /',
             PIDS_PROBE,
+            HEALTH_INIT,
             *self._init_lines,
         ]
         transport.send(("\n".join(script) + "\n").encode())
-        result = self._run_locked("printf %s $$", timeout=30.0, cap=4096, kill_bytes=1 << 20)
-        if result.exit_code != 0 or not result.output.strip().isdigit():
+        # The last line only: a sandbox the agent broke (no /dev/null) may print errors first.
+        result = self._run_locked(
+            "printf '\\n%s' $$", timeout=30.0, cap=4096, kill_bytes=1 << 20, check=False
+        )
+        pid = result.output.rsplit("\n", 1)[-1].strip()
+        if result.exit_code != 0 or not pid.isdigit():
             transport.close()
             self._transport = None
             raise SessionDiedError(
                 f"the sandbox shell did not start (got {result.output[-500:]!r}); "
                 "check that the image has bash"
             )
-        self.shell_pid = int(result.output.strip())
+        self.shell_pid = int(pid)
         self._dead_reason = None
 
     def close(self) -> None:
@@ -348,29 +394,133 @@ class ShellSession:
             restarted_note = None
             if self._transport is None or self._dead_reason is not None:
                 reason = self._dead_reason or "the shell was not running"
-                self._restart_locked()
+                extra = self._restart_locked()
                 restarted_note = (
                     f"note: {reason}; a fresh shell was started in {self.workdir} "
                     "(cwd, variables and background jobs were reset)"
-                )
+                ) + (f"; {extra}" if extra else "")
             result = self._run_locked(command, timeout, cap, kill_bytes)
             if restarted_note:
                 note = restarted_note + (f"; {result.note}" if result.note else "")
                 result = result.model_copy(update={"shell_restarted": True, "note": note})
             return result
 
-    def _restart_locked(self) -> None:
+    def _start_with_retries(self) -> None:
+        """Start the shell; if the sandbox refuses (out of processes: a fork bomb that the
+        first kill did not finish), kill everything again and retry with a short backoff."""
+        error: Exception | None = None
+        for pause in (0.0, 0.2, 0.5, 1.0):
+            if pause:
+                self._safe(self._kill_all)
+                time.sleep(pause)
+            try:
+                self._start_locked()
+                return
+            except Exception as exc:
+                error = exc
+                if self._transport is not None:
+                    self._transport.close()
+                    self._transport = None
+        assert error is not None
+        raise error
+
+    def _restart_locked(self, why: str | None = None) -> str | None:
+        """A fresh shell; returns a note when more than the shell had to be rebuilt.
+
+        ``why`` (a system problem such as missing /dev/null) asks for the backend's hard
+        reset first. A shell that will not start after retries gets one too.
+        """
         if self._transport is not None:
             self._transport.close()
             self._transport = None
         self.restarts += 1
+        note = None
+        if why is not None:
+            note = self._repair_system(why)
         try:
-            self._start_locked()
+            self._start_with_retries()
+            return note
+        except Exception as exc:
+            if why is not None or self._hard_reset is None:
+                raise SessionDiedError(f"the sandbox shell could not be restarted: {exc}") from exc
+            first = exc
+        try:
+            note = self._repair_system(f"the shell could not be started ({first})")
+            self._start_with_retries()
         except Exception as exc:
             raise SessionDiedError(f"the sandbox shell could not be restarted: {exc}") from exc
+        return note
+
+    def _repair_system(self, why: str) -> str:
+        self.repairs += 1
+        if self._hard_reset is not None:
+            try:
+                return self._hard_reset(why)
+            except SandboxError:
+                raise
+            except Exception as exc:  # a backend error (docker API, OS): one error type out
+                raise SessionDiedError(f"the sandbox could not be repaired ({why}): {exc}") from exc
+        self._safe(self._kill_all)
+        return (
+            f"{why}: every process in the sandbox was killed and a fresh sandbox shell "
+            "started (system files and /dev restored; the workspace and /tmp were kept)"
+        )
+
+    def _repair_health(self, result: ExecResult, health: str, nofile: str) -> ExecResult:
+        """Fix what the command broke in the shell or the sandbox, and say so."""
+        problems = set(health.split(",")) - {"ok", ""}
+        notes: list[str] = []
+        if "cwd" in problems:
+            notes.append(
+                f"the working directory no longer exists; the shell moved to {self.workdir}"
+            )
+        if "path" in problems:
+            notes.append(
+                "PATH no longer contained /usr/bin; the starting PATH was appended to it "
+                "so commands are found again"
+            )
+        system = [
+            what
+            for flag, what in (
+                ("dev", "device nodes such as /dev/null are missing"),
+                ("sys", "system files the shell needs (/bin/sh, the dynamic loader) are missing"),
+            )
+            if flag in problems
+        ]
+        low_fd = nofile.isdigit() and int(nofile) < MIN_NOFILE
+        restarted = False
+        if system or low_fd:
+            why = " and ".join(system) if system else None
+            try:
+                extra = self._restart_locked(why)
+                restarted = True
+                if low_fd:
+                    notes.append(
+                        f"the shell's open-file limit had been lowered to {nofile} (ulimit -n), "
+                        f"too few to run commands; a fresh shell was started in {self.workdir} "
+                        "(cwd, variables and background jobs were reset)"
+                    )
+                if extra:
+                    notes.append(extra)
+            except SandboxError as exc:
+                self._dead_reason = f"repairing the sandbox failed ({exc})"
+                notes.append(f"{' and '.join(system) or 'the shell is broken'}; {exc}")
+        if not notes:
+            return result
+        note = "; ".join(notes)
+        update: dict[str, Any] = {"note": (f"{result.note}; " if result.note else "") + note}
+        if restarted:
+            update["shell_restarted"] = True
+        return result.model_copy(update=update)
 
     def _run_locked(
-        self, command: str, timeout: float, cap: int, kill_bytes: int, retry: bool = True
+        self,
+        command: str,
+        timeout: float,
+        cap: int,
+        kill_bytes: int,
+        retry: bool = True,
+        check: bool = True,
     ) -> ExecResult:
         transport = self._transport
         assert transport is not None
@@ -458,7 +608,12 @@ class ShellSession:
                     f"the command was killed after printing more than {kill_bytes} bytes; "
                     "redirect large output to a file instead"
                 )
-            return ExecResult(exit_code=code, timed_out=timed_out, note=note, **common)
+            result = ExecResult(exit_code=code, timed_out=timed_out, note=note, **common)
+            if check and not at_pid_limit and len(fields) > 2:
+                health = fields[2].decode("ascii", "replace")
+                nofile = fields[3].decode("ascii", "replace") if len(fields) > 3 else ""
+                result = self._repair_health(result, health, nofile)
+            return result
         if eof:
             code = transport.exit_code()
             self._dead_reason = f"the shell exited (exit code {code})"
@@ -476,7 +631,8 @@ class ShellSession:
             timed_out=timed_out,
             note=(
                 f"the command {f'timed out after {timeout:g}s' if timed_out else 'produced runaway output'}"
-                " and the shell did not recover, so every process in the sandbox was killed; "
+                " and the shell did not recover (it was busy itself, or the sandbox ran out of "
+                "processes: a fork bomb?), so every process in the sandbox was killed; "
                 "the next command starts a new shell"
             ),
             **common,
@@ -487,13 +643,13 @@ class ShellSession:
     ) -> ExecResult:
         """The sandbox was full of processes before the command ran: clean up, run it once."""
         self._safe(self._kill_all)
-        self._restart_locked()
+        extra = self._restart_locked()
         result = self._run_locked(command, timeout, cap, kill_bytes, retry=False)
         note = (
             "note: the sandbox was at its process limit (processes left running by an earlier "
             "command, e.g. a fork bomb); every process was killed and a fresh shell started "
             f"in {self.workdir} before this command ran"
-        )
+        ) + (f"; {extra}" if extra else "")
         return result.model_copy(
             update={
                 "shell_restarted": True,

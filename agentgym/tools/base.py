@@ -8,6 +8,7 @@ nothing a model writes can raise out of :func:`execute_call`.
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -16,6 +17,7 @@ import jsonschema
 
 from agentgym.errors import AgentGymError, ToolError
 from agentgym.sandbox.base import Sandbox
+from agentgym.sandbox.faults import infrastructure_cause, sandbox_unusable
 from agentgym.types import Observation, ToolCall, ToolSpec
 
 # Output shown to the agent is capped here too (sandbox caps are per command).
@@ -29,6 +31,56 @@ def cap_text(text: str, cap: int = DEFAULT_OBSERVATION_CAP) -> str:
     head, tail = text[: cap // 2], text[-(cap // 2) :]
     cut = len(text) - len(head) - len(tail)
     return f"{head}\n[... {cut} characters cut ...]\n{tail}"
+
+
+def sandbox_failure(tool: str, sandbox: Sandbox, exc: Exception) -> Observation:
+    """The observation for a sandbox failure, classified by who caused it.
+
+    ``metadata["infrastructure_error"]`` (with ``infrastructure_cause``) only for faults
+    outside the agent's reach; ``metadata["sandbox_unusable"]`` when the agent's own actions
+    left a sandbox that every repair failed to bring back (the episode ends as the agent's
+    failure); anything else is an ordinary error the agent can act on.
+    """
+    cause = infrastructure_cause(sandbox, exc)
+    if cause is not None:
+        return Observation(
+            content=f"Error: the sandbox failed while running '{tool}' (not your doing): {cause}",
+            is_error=True,
+            metadata={"infrastructure_error": True, "infrastructure_cause": cause},
+        )
+    if sandbox_unusable(exc):
+        return Observation(
+            content=(
+                f"Error: '{tool}' could not run: {exc}. Earlier commands left the sandbox "
+                "broken beyond repair; the episode ends here and is graded on the workspace "
+                "as it is."
+            ),
+            is_error=True,
+            metadata={"sandbox_unusable": str(exc)},
+        )
+    return Observation(content=f"Error: '{tool}' failed: {exc}", is_error=True)
+
+
+# Control characters other than newline and tab (C0, DEL, C1) and lone surrogates: shown
+# as visible escapes (NUL -> \x00, ESC -> \x1b, CR -> \r) so an observation is always
+# printable, valid UTF-8 text that tokenizers and JSON writers take as is.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_NAMED = {"\r": "\\r", "\x0b": "\\v", "\x0c": "\\f", "\x08": "\\b"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_text(text: str) -> str:
+    """``text`` with control characters (except newline and tab) escaped visibly."""
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(_escape, text)
 
 
 class Tool(ABC):
@@ -78,17 +130,19 @@ class Tool(ABC):
         if problem:
             return Observation(content=problem, is_error=True)
         try:
-            return self.run(sandbox, arguments)
+            obs = self.run(sandbox, arguments)
         except ToolError as exc:
-            return Observation(content=f"Error: {exc}", is_error=True)
+            return Observation(content=safe_text(f"Error: {exc}"), is_error=True)
         except AgentGymError as exc:
-            return Observation(
-                content=f"Error: the sandbox failed while running '{self.name}': {exc}",
-                is_error=True,
-                metadata={"infrastructure_error": True},
-            )
+            return sandbox_failure(self.name, sandbox, exc)
         except (OSError, UnicodeError, ValueError) as exc:
-            return Observation(content=f"Error: {exc}", is_error=True)
+            return Observation(content=safe_text(f"Error: {exc}"), is_error=True)
+        if _UNSAFE.search(obs.content) is not None:
+            text = safe_text(obs.content)
+            if len(text) > DEFAULT_OBSERVATION_CAP >= len(obs.content):
+                text = cap_text(text)  # escapes made it longer than a capped output may be
+            obs = obs.model_copy(update={"content": text})
+        return obs
 
     @abstractmethod
     def run(self, sandbox: Sandbox, arguments: dict[str, Any]) -> Observation:

@@ -1,0 +1,125 @@
+"""What a command breaks in its sandbox is noticed after that command, repaired, and said.
+
+Each case runs a real hostile command in a real sandbox (Docker, and bubblewrap for the
+embedded backend), then checks that the result's note says what was repaired and that the
+next command works with the workspace intact. Not on the unisolated "plain" backend:
+there /dev and / are the host's.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from agentgym.sandbox.base import Sandbox
+from agentgym.sandbox.shell import HEALTH_INIT, PIDS_PROBE, PROTOCOL
+
+from .conftest import open_sandbox
+
+ISOLATED = [
+    pytest.param("docker", marks=pytest.mark.docker),
+    pytest.param(
+        "bwrap",
+        marks=pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed"),
+    ),
+]
+
+
+@pytest.fixture(params=ISOLATED)
+def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    if request.param == "docker":
+        request.getfixturevalue("docker_ready")
+    box = open_sandbox(request.param, command_timeout_s=5, memory_mb=256, pids=64)
+    box.run("echo kept > kept.txt")
+    try:
+        yield box
+    finally:
+        box.close()
+
+
+def works(sb: Sandbox, kept: bool = True) -> None:
+    res = sb.run("echo alive; cat kept.txt; [ -c /dev/null ] && echo devnull; ulimit -n")
+    assert res.exit_code == 0, res
+    lines = res.output.split()
+    assert lines[0] == "alive" and "devnull" in lines and int(lines[-1]) >= 64, res
+    assert ("kept" in lines) == kept, res
+
+
+def test_protocol_uses_builtins_only() -> None:
+    # No command substitution, pipe or subshell: the checks must run when no process can.
+    for text in (PROTOCOL.decode(), PIDS_PROBE, HEALTH_INIT):
+        assert "$(" not in text and "`" not in text and " | " not in text
+
+
+def test_ulimit_n_4_restarts_the_shell_with_a_note(sb: Sandbox) -> None:
+    res = sb.run("ulimit -n 4")
+    assert res.shell_restarted and "open-file limit" in (res.note or ""), res
+    works(sb)
+
+
+def test_lowered_soft_fd_limit_is_noticed(sb: Sandbox) -> None:
+    res = sb.run("ulimit -Sn 12; echo set")
+    assert "set" in res.output and "open-file limit had been lowered to 12" in (res.note or "")
+    works(sb)
+
+
+def test_deleted_working_directory(sb: Sandbox) -> None:
+    res = sb.run("mkdir -p /tmp/gone && cd /tmp/gone && rmdir /tmp/gone")
+    assert "working directory no longer exists" in (res.note or "")
+    assert sb.run("pwd").output.strip() == sb.workdir
+
+
+def test_clobbered_path(sb: Sandbox) -> None:
+    res = sb.run("export PATH=/nowhere")
+    assert "PATH" in (res.note or "")
+    assert sb.run("ls kept.txt").output.strip() == "kept.txt"
+
+
+@pytest.mark.docker
+def test_deleted_dev_null_is_repaired_by_a_container_restart(docker_ready: None) -> None:
+    box = open_sandbox("docker", command_timeout_s=5)
+    try:
+        box.run("echo kept > kept.txt")
+        started = time.monotonic()
+        res = box.run("rm -f /dev/null /dev/zero; echo removed")
+        repair_s = time.monotonic() - started
+        assert "removed" in res.output and res.shell_restarted
+        assert "/dev/null" in (res.note or "") and "restarted" in (res.note or ""), res
+        assert repair_s < 15
+        works(box)
+    finally:
+        box.close()
+
+
+def test_rm_rf_root_leaves_a_working_sandbox(sb: Sandbox) -> None:
+    res = sb.run("rm -rf --no-preserve-root / 2>/dev/null; echo done", timeout=60)
+    assert "done" in res.output, res
+    assert res.shell_restarted and res.note, res
+    # The workspace was deleted by the agent itself: it stays deleted; the system works.
+    works(sb, kept=False)
+    assert sb.run("git --version").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        ":(){ :|:& };:",
+        "python3 -c 'import os\nwhile True:\n  try: os.fork()\n  except OSError: pass'",
+        "(:(){ :|:& };:) & echo started",
+    ],
+    ids=["bash", "python", "background"],
+)
+def test_fork_bombs_are_cleaned_up_with_a_note(sb: Sandbox, bomb: str) -> None:
+    started = time.monotonic()
+    first = sb.run(bomb)
+    time.sleep(0.5)
+    second = sb.run("echo after")
+    notes = f"{first.note} {second.note}"
+    assert "process" in notes or "killed" in notes, (first, second)
+    works(sb)
+    # Docker: ~1-7 s. bwrap has no pids cgroup: the bomb runs until the command's timeout
+    # (5 s here), then everything is killed (~10 s; more on a loaded machine).
+    assert time.monotonic() - started < 60
