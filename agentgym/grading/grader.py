@@ -31,8 +31,8 @@ from agentgym.errors import AgentGymError, ConfigError
 from agentgym.grading.logparsers import needs_repo_runner, run_repo_tests, runner_paths
 from agentgym.grading.restore import restore_script
 from agentgym.sandbox.base import Sandbox, SandboxConfig, SandboxLimits, shell_quote
-from agentgym.tasks.patches import patch_files
 from agentgym.sandbox.faults import infrastructure_cause
+from agentgym.tasks.patches import patch_files
 from agentgym.types import Task
 
 TestStatus = Literal["passed", "failed", "error", "skipped", "missing"]
