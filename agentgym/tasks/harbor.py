@@ -572,9 +572,10 @@ def task_toml_data(task: Task, *, schema_version: str | None = None) -> dict[str
             test_patch="tests/test.patch" if task.hidden_test_patch is not None else None,
         )
         data["agentgym"] = agentgym.model_dump(exclude_none=True)
-    elif task.dockerfile is None or task.workdir != (final_workdir(task.dockerfile) or "/"):
-        if task.workdir != "/":
-            data["environment"]["workdir"] = task.workdir
+    elif task.workdir != "/" and (
+        task.dockerfile is None or task.workdir != (final_workdir(task.dockerfile) or "/")
+    ):
+        data["environment"]["workdir"] = task.workdir
     return data
 
 
