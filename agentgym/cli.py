@@ -297,7 +297,7 @@ def _print_warnings(caught: list[Any]) -> None:
         text = str(warning.message)
         if text not in seen:
             seen.add(text)
-            console.print(f"[yellow]warning:[/] {escape(text)}")
+            console.print(f"[yellow]warning:[/] {escape(text)}", soft_wrap=True)
 
 
 @tasks_app.command("list")
@@ -384,9 +384,9 @@ def tasks_show(path: Annotated[Path, typer.Argument(help="a task folder")]) -> N
 def _print_failure(result: Any) -> None:
     from rich.markup import escape
 
-    console.print(f"[red]{escape(result.summary())}[/]")
+    console.print(f"[red]{escape(result.summary())}[/]", soft_wrap=True)
     for reason in result.reasons():
-        console.print(escape(reason), highlight=False)
+        console.print(escape(reason), highlight=False, soft_wrap=True)
 
 
 @tasks_app.command("validate")

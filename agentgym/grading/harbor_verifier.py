@@ -123,8 +123,9 @@ def run_verifier(sandbox: Sandbox, task: Task, timeout: float | None = None) -> 
         raise AgentGymError(f"task {task.id} has no tests/test.sh")
     upload_folder(sandbox, tests, TESTS_DIR)
     result = sandbox.run(
-        f"cd {shell_quote(sandbox.workdir)} && {env_prefix(env)}bash {TESTS_DIR}/test.sh "
-        f"> {TEST_STDOUT} 2>&1; rc=$?; tail -c {OUTPUT_TAIL} {TEST_STDOUT}; exit $rc",
+        # A subshell: its ``exit`` must not end the sandbox's persistent shell.
+        f"( cd {shell_quote(sandbox.workdir)} && {env_prefix(env)}bash {TESTS_DIR}/test.sh "
+        f"> {TEST_STDOUT} 2>&1; rc=$?; tail -c {OUTPUT_TAIL} {TEST_STDOUT}; exit $rc )",
         timeout=timeout,
     )
     run.exit_code = result.exit_code

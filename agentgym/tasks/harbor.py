@@ -75,6 +75,8 @@ def _validation_message(file: Path | str, exc: ValidationError) -> str:
     for err in exc.errors():
         loc = [str(part) for part in err["loc"]]
         where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else (loc[0] if loc else "")
+        if len(loc) == 1 and isinstance(err.get("input"), dict):
+            where = f"[{loc[0]}]"  # a check of the whole table (e.g. memory vs memory_mb)
         if err["type"] == "extra_forbidden":
             lines.append(f"{file}: {where}: unknown key (check the spelling)")
         else:

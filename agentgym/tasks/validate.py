@@ -57,8 +57,10 @@ class ValidationResult(BaseModel):
     def summary(self) -> str:
         if self.error:
             return f"{self.task_id}: ERROR {self.error.splitlines()[0][:200]}"
+        parts = [f"{c.case}=error" if c.error else f"{c.case}={c.reward}" for c in self.cases]
         parts = [
-            f"{c.case}={c.reward}" + ("" if c.ok else f" (want {c.expected})") for c in self.cases
+            p + ("" if c.ok else f" (want {c.expected})")
+            for p, c in zip(parts, self.cases, strict=True)
         ]
         return f"{self.task_id}: {'ok' if self.ok else 'FAIL'} " + " ".join(parts)
 
@@ -118,8 +120,8 @@ def run_case(
                 upload_folder(sandbox, folder_files(task, "solution"), SOLUTION_DIR)
                 env = env_prefix(resolve_env(task.env.solution))
                 solved = sandbox.run(
-                    f"cd {wd} && {env}bash {SOLUTION_DIR}/solve.sh > /logs/agent/oracle.txt "
-                    "2>&1; rc=$?; tail -c 3000 /logs/agent/oracle.txt; exit $rc",
+                    f"( cd {wd} && {env}bash {SOLUTION_DIR}/solve.sh > /logs/agent/oracle.txt "
+                    "2>&1; rc=$?; tail -c 3000 /logs/agent/oracle.txt; exit $rc )",
                     timeout=task.limits.agent_timeout_s,
                 )
                 if not solved.ok:
