@@ -9,9 +9,10 @@ the agent's own container (Harbor's default, "shared" verifier environment):
 3. ``bash /tests/test.sh`` runs from the WORKDIR with ``[verifier.env]`` (``${VAR}``
    templates resolved from the host), stdout and stderr going to
    ``/logs/verifier/test-stdout.txt``;
-4. the reward is read from ``/logs/verifier/reward.json`` (an object of numbers: every key
-   goes into the breakdown, ``reward`` is the reward, reward.txt fills in when the object
-   has no ``reward``) or else ``/logs/verifier/reward.txt`` (one number).
+4. the reward is read from ``/logs/verifier/reward.json`` first (an object of finite
+   numbers: every key goes into the breakdown, ``reward`` is the reward; where there is no
+   ``reward`` key, a lone key or else reward.txt gives it) or else
+   ``/logs/verifier/reward.txt`` (one number), as Harbor 0.25's verifier reads them.
 
 No git repository is needed. A task that cannot be graded for a reason outside the
 agent's reach (no reward file, an unreadable one, a host variable the verifier needs, a
@@ -166,11 +167,14 @@ def read_reward(sandbox: Sandbox, run: VerifierRun) -> None:
         if not isinstance(data, dict):
             run.error = f"{REWARD_JSON} must hold a JSON object of numbers, not {text_json[:200]!r}"
             return
-        run.rewards = {
-            str(k): float(v)
-            for k, v in data.items()
-            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-        }
+        # As Harbor 0.25: every value must be a finite number (booleans count as 0/1).
+        bad = [k for k, v in data.items() if not isinstance(v, int | float) or not math.isfinite(v)]
+        if bad:
+            run.error = (
+                f"{REWARD_JSON}: non-numeric or non-finite reward {bad[0]!r}: {data[bad[0]]!r}"
+            )
+            return
+        run.rewards = {str(k): float(v) for k, v in data.items()}
         if "reward" in run.rewards:
             run.reward = run.rewards["reward"]
             return

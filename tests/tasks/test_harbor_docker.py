@@ -162,6 +162,11 @@ VERIFIERS = {
         None,
         "no 'reward' key",
     ),
+    "json non-numeric": (
+        '#!/bin/bash\necho \'{"reward": "high"}\' > /logs/verifier/reward.json\n',
+        None,
+        "non-numeric or non-finite reward 'reward'",
+    ),
     "json one key": (
         "#!/bin/bash\necho '{\"score\": 0.25}' > /logs/verifier/reward.json\n",
         0.25,
