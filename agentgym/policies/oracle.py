@@ -56,8 +56,10 @@ def test_command(task: Task, limit: int = 5) -> str:
     if task.fail_to_pass:
         ids = " ".join(shlex.quote(t) for t in task.fail_to_pass[:limit])
         return f"cd {shlex.quote(task.workdir)} && python -m pytest -q -x {ids} 2>&1 | tail -3"
-    if task.test_command:
+    if task.test_command and "/tests/" not in task.test_command:
         return f"{task.test_command} 2>&1 | tail -3"
+    if task.test_script is not None:
+        return "ls"  # a Harbor task: its verifier (/tests) arrives only after the agent is done
     return "git status --short"
 
 
