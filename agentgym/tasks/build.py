@@ -160,6 +160,9 @@ def storage_limit_supported() -> bool:
     return driver == "overlay2" and status.get("Backing Filesystem") == "xfs"
 
 
+_storage_warned: list[str] = []
+
+
 def task_sandbox_config(
     task: Task,
     image: str,
@@ -179,11 +182,13 @@ def task_sandbox_config(
         if lim.storage_mb is not None:
             if storage_limit_supported():
                 disk = lim.storage_mb
-            else:
+            elif not _storage_warned:
+                _storage_warned.append(task.id)  # once per process, not once per task
                 warnings.warn(
                     TaskFormatWarning(
-                        f"task {task.id}: storage_mb = {lim.storage_mb} is not enforced: this "
-                        "Docker storage driver cannot cap a container's disk"
+                        f"storage_mb (task {task.id}: {lim.storage_mb}) is not enforced: this "
+                        "Docker storage driver cannot cap a container's disk (overlay2 needs "
+                        "xfs with project quotas)"
                     ),
                     stacklevel=2,
                 )
