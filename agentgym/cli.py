@@ -57,7 +57,9 @@ console = Console()
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
+    from rich.markup import escape
+
+    console.print(f"[bold red]error:[/] {escape(str(exc))}")
     raise typer.Exit(code=1)
 
 
@@ -358,63 +360,157 @@ def _load(path: Path) -> list[Any]:
         return []
 
 
+def _print_warnings(caught: list[Any]) -> None:
+    from rich.markup import escape
+
+    seen: set[str] = set()
+    for warning in caught:
+        text = str(warning.message)
+        if text not in seen:
+            seen.add(text)
+            console.print(f"[yellow]warning:[/] {escape(text)}", soft_wrap=True)
+
+
 @tasks_app.command("list")
 def tasks_list(
     path: Annotated[Path, typer.Argument(help="a task folder, a pack, or envs/")] = Path("envs"),
 ) -> None:
-    """List the tasks under PATH with their test counts."""
-    tasks = _load(path)
-    table = Table(title=f"{len(tasks)} tasks in {path}")
-    for column in ("id", "category", "source", "fail→pass", "pass→pass", "hidden"):
+    """List every task folder under PATH, good or bad: its tests, or why it does not load."""
+    import warnings
+
+    from rich.markup import escape
+
+    from agentgym.tasks.harbor import find_task_dirs, load_task
+
+    try:
+        folders = find_task_dirs(path)
+    except AgentGymError as exc:
+        _fail(exc)
+    table = Table(title=f"{len(folders)} task folders in {escape(str(path))}")
+    for column in ("id", "schema", "category", "grading", "fail→pass", "pass→pass", "status"):
         table.add_column(column)
-    for task in tasks:
+    bad = 0
+    caught: list[Any] = []
+    for folder in folders:
+        try:
+            with warnings.catch_warnings(record=True) as record:
+                warnings.simplefilter("always")
+                task = load_task(folder)
+            caught += record
+        except AgentGymError as exc:
+            bad += 1
+            table.add_row(escape(folder.name), "", "", "", "", "", f"[red]{escape(str(exc))}[/]")
+            continue
+        grading = "node ids" if task.fail_to_pass or task.pass_to_pass else "tests/test.sh"
         table.add_row(
-            task.id,
-            str(task.metadata.get("category", "")),
-            str(task.source or ""),
+            escape(task.id),
+            escape(task.version),
+            escape(str(task.metadata.get("category", ""))),
+            grading,
             str(len(task.fail_to_pass)),
             str(len(task.pass_to_pass)),
-            str(len(task.hidden_tests)),
+            "[green]ok[/]" + (f" ({len(record)} warnings)" if record else ""),
         )
     console.print(table)
+    _print_warnings(caught)
+    if bad:
+        console.print(f"[red]{bad} of {len(folders)} task folders do not load[/]")
+        raise typer.Exit(1)
 
 
 @tasks_app.command("show")
 def tasks_show(path: Annotated[Path, typer.Argument(help="a task folder")]) -> None:
-    """Show one task: instruction, tests, limits."""
+    """Show one task: instruction, grading, image, limits."""
+    import warnings
+
+    from rich.markup import escape
+
     from agentgym.tasks import load_task
 
-    try:
-        task = load_task(path)
-    except AgentGymError as exc:
-        _fail(exc)
-    console.rule(task.id)
-    console.print(task.instruction)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            task = load_task(path)
+        except AgentGymError as exc:
+            _fail(exc)
+    console.rule(escape(task.id))
+    console.print(escape(task.instruction))
     console.rule("grading")
-    console.print(f"fail_to_pass: {task.fail_to_pass}")
-    console.print(f"pass_to_pass: {len(task.pass_to_pass)} tests")
-    console.print(f"hidden tests: {task.hidden_tests}")
-    console.print(f"limits: {task.limits.model_dump()}")
+    if task.fail_to_pass or task.pass_to_pass:
+        console.print(f"fail_to_pass: {escape(str(task.fail_to_pass))}")
+        console.print(f"pass_to_pass: {len(task.pass_to_pass)} tests")
+        console.print(f"hidden tests: {escape(str(task.hidden_tests))}")
+    else:
+        console.print("tests/test.sh, run as Harbor runs it (reward.txt or reward.json)")
+    console.rule("environment")
+    console.print(f"schema: {escape(task.version)}  workdir: {escape(task.workdir)}")
+    console.print(f"image: {escape(task.image or 'built from environment/Dockerfile')}")
+    console.print(f"internet requested: {task.internet}")
+    console.print(f"limits: {escape(str(task.limits.model_dump()))}")
+    if task.harbor_extra:
+        console.print(f"kept, not used: {escape(str(sorted(task.harbor_extra)))}")
+    _print_warnings(caught)
+
+
+def _print_failure(result: Any) -> None:
+    from rich.markup import escape
+
+    console.print(f"[red]{escape(result.summary())}[/]", soft_wrap=True)
+    for reason in result.reasons():
+        console.print(escape(reason), highlight=False, soft_wrap=True)
 
 
 @tasks_app.command("validate")
 def tasks_validate(
     paths: Annotated[list[Path], typer.Argument(help="task folders or packs")],
     jobs: Annotated[int, typer.Option(help="tasks validated at once")] = 2,
+    allow_internet: Annotated[
+        bool, typer.Option(help="give network access to tasks that ask for it")
+    ] = False,
 ) -> None:
     """Check every task: reference solution → reward 1, no change → reward 0 (in Docker)."""
+    import warnings
+
     from agentgym.tasks import validate_tasks
 
-    try:
-        results = validate_tasks(paths, jobs=jobs)
-    except AgentGymError as exc:
-        _fail(exc)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            results = validate_tasks(paths, jobs=jobs, allow_internet=allow_internet)
+        except AgentGymError as exc:
+            _fail(exc)
+    _print_warnings(caught)
     bad = [r for r in results if not r.ok]
     for result in bad:
-        console.print(f"[red]{result.summary()}[/] {result.error or ''}")
+        _print_failure(result)
     console.print(f"{len(results) - len(bad)} of {len(results)} tasks valid")
     if bad:
         raise typer.Exit(1)
+
+
+@tasks_app.command("export")
+def tasks_export(
+    src: Annotated[list[Path], typer.Argument(help="task folders or packs, then DEST")],
+    format: Annotated[str, typer.Option("--format", help="export format: harbor")] = "harbor",
+    base_image: Annotated[
+        str | None, typer.Option(help="FROM image of the exported Dockerfiles")
+    ] = None,
+) -> None:
+    """Export tasks as self-contained folders Harbor's own tools run (SRC... DEST)."""
+    from rich.markup import escape
+
+    from agentgym.tasks.export import export_tasks
+
+    if format != "harbor":
+        _fail(AgentGymError(f"unknown export format {format!r}; the one format is 'harbor'"))
+    if len(src) < 2:
+        _fail(AgentGymError("give the tasks to export and a destination folder: SRC... DEST"))
+    *sources, dest = src
+    try:
+        written = export_tasks(sources, dest, base_image=base_image)
+    except AgentGymError as exc:
+        _fail(exc)
+    console.print(f"exported {len(written)} tasks to {escape(str(dest))} (see its README.md)")
 
 
 # --- training ---------------------------------------------------------------------

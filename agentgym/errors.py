@@ -87,6 +87,11 @@ class TaskFormatError(AgentGymError, ValueError):
     """A task folder or record is malformed; the message names the file and field."""
 
 
+class TaskFormatWarning(UserWarning):
+    """A task loads, but part of it is not used as written (a key of a newer Harbor schema
+    that agentgym keeps but does not act on, a limit this machine cannot enforce, ...)."""
+
+
 class GradingError(AgentGymError):
     """Grading failed for an infrastructure reason (not because the tests failed)."""
 

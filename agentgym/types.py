@@ -221,9 +221,19 @@ class TaskLimits(Record):
     cpus: float = 1.0
     memory_mb: int = 2048
     storage_mb: int | None = None
+    gpus: int = 0
     pids: int = 256
     command_timeout_s: float = 120.0
     max_turns: int = 100
+
+
+class TaskEnv(Record):
+    """Environment variables a task sets: Harbor's ``[environment.env]``, ``[verifier.env]``
+    and ``[solution.env]`` (values may use ``${VAR}`` / ``${VAR:-default}`` from the host)."""
+
+    environment: dict[str, str] = Field(default_factory=dict)
+    verifier: dict[str, str] = Field(default_factory=dict)
+    solution: dict[str, str] = Field(default_factory=dict)
 
 
 class Task(Record):
@@ -255,6 +265,13 @@ class Task(Record):
     files: dict[str, str] = Field(default_factory=dict)
     limits: TaskLimits = Field(default_factory=TaskLimits)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    env: TaskEnv = Field(default_factory=TaskEnv)
+    # The task asks for network access (Harbor ``allow_internet = true`` or a public /
+    # allowlist ``network_mode``); it gets it only where the user allows it too.
+    internet: bool = False
+    # task.toml keys agentgym keeps but does not act on ([task], artifacts, mcp_servers,
+    # keys of newer schema versions, ...), nested as in the file; written back as they were.
+    harbor_extra: dict[str, Any] = Field(default_factory=dict)
 
 
 class StepTiming(Record):

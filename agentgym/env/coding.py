@@ -34,6 +34,7 @@ from agentgym.env.timings import Timings
 from agentgym.errors import AgentGymError, ConfigError, ParseError
 from agentgym.sandbox import SandboxConfig, SandboxLimits, SandboxPool, resolve_backend
 from agentgym.sandbox.base import Sandbox
+from agentgym.tasks.harbor import agent_instruction
 from agentgym.tools import Tool, default_tools, execute_call
 from agentgym.tools.base import sandbox_failure
 from agentgym.types import Message, Observation, StepTiming, Task, ToolCall, Trajectory
@@ -84,6 +85,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         monitor_penalties: bool = False,
         render_prompt: bool = False,
         render_mode: str | None = None,
+        allow_internet: bool = False,
     ) -> None:
         super().__init__()
         from agentgym.chat import get_format
@@ -92,6 +94,12 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         if not self.tasks:
             raise ConfigError(f"no tasks found in {tasks!r}")
         self.task_by_id = {t.id: t for t in self.tasks}
+        # Network only for tasks that ask for it (Harbor allow_internet / network_mode) and
+        # only when the user allows it here; otherwise a warning names who asked.
+        self.allow_internet = allow_internet
+        from agentgym.tasks.build import warn_internet
+
+        warn_internet(self.tasks, allow_internet)
         self.chat_format_name = chat_format
         self.fmt = get_format(chat_format)
         self.system_prompt = system_prompt if system_prompt is not None else DEFAULT_SYSTEM_PROMPT
@@ -116,6 +124,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         self.action_space = CompletionSpace()
         self._pool: SandboxPool | None = None
         self._images: dict[str, str] = {}
+        self._prepared: dict[str, Task] = {}  # task id -> task with its image and WORKDIR
         self.sandbox: Sandbox | None = None
         self.task: Task | None = None
         self.messages: list[Message] = []
@@ -142,32 +151,50 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             self._backend_resolved = resolve_backend(config)
         return self._backend_resolved
 
+    def _prepare(self, task: Task) -> Task:
+        """The task with its image built (or found) and its WORKDIR known (docker only)."""
+        if self._resolved_backend() == "local":
+            return task
+        prepared = self._prepared.get(task.id)
+        if prepared is None:
+            from agentgym.tasks.build import prepare_task
+
+            prepared = prepare_task(task)
+            self._prepared[task.id] = prepared
+            assert prepared.image is not None
+            self._images[task.id] = prepared.image
+        return prepared
+
     def _sandbox_for(self, task: Task) -> Sandbox:
         backend = self._resolved_backend()
-        limits = self.limits or SandboxLimits(
-            memory_mb=task.limits.memory_mb,
-            cpus=task.limits.cpus,
-            pids=task.limits.pids,
-            command_timeout_s=task.limits.command_timeout_s,
-        )
         if backend == "local":
             from agentgym.env.local_build import local_task_sandbox
 
+            limits = self.limits or SandboxLimits(
+                memory_mb=task.limits.memory_mb,
+                cpus=task.limits.cpus,
+                pids=task.limits.pids,
+                command_timeout_s=task.limits.command_timeout_s,
+            )
             return local_task_sandbox(task, limits)
-        image = self._images.get(task.id)
-        if image is None:
-            from agentgym.tasks.build import task_image
+        from agentgym.tasks.build import task_sandbox_config
 
-            image = task_image(task)
-            self._images[task.id] = image
-        config = SandboxConfig(type="docker", image=image, workdir=task.workdir, limits=limits)
+        image = self._images[task.id]
+        config = task_sandbox_config(
+            task, image, allow_internet=self.allow_internet, limits=self.limits
+        )
+        limits = config.limits
         if self.pool_size <= 0:
             from agentgym.sandbox import make_sandbox
 
             return make_sandbox(config)
         if self._pool is None:
             self._pool = SandboxPool(config, size=self.pool_size, images=[])
-        if self._pool.config.limits != limits or self._pool.config.workdir != task.workdir:
+        if (
+            self._pool.config.limits != limits
+            or self._pool.config.workdir != task.workdir
+            or self._pool.config.env != config.env
+        ):
             self._pool.close()
             self._pool = SandboxPool(config, size=self.pool_size, images=[])
         return self._pool.acquire(image)
@@ -199,8 +226,9 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             task = self.task_by_id[options["task_id"]]
         else:
             task = self.tasks[int(self.np_random.integers(len(self.tasks)))]
-        self.task = task
         started = time.perf_counter()
+        task = self._prepare(task)
+        self.task = task
         self.sandbox = self._sandbox_for(task)
         head = self.sandbox.run(HEAD_COMMIT, timeout=30)
         self.base_commit = head.output.strip() if head.exit_code == 0 else None
@@ -208,7 +236,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         system = self.system_prompt.format(workdir=task.workdir)
         self.messages = [
             Message(role="system", content=system),
-            Message(role="user", content=task.instruction),
+            Message(role="user", content=agent_instruction(task.instruction)),
         ]
         self.trajectory = Trajectory(
             task_id=task.id,
@@ -391,8 +419,11 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             return True, f"max_turns={self.max_turns}"
         if self.max_tokens is not None and self.tokens_used >= self.max_tokens:
             return True, f"max_tokens={self.max_tokens}"
-        if self.max_wall_s is not None and time.monotonic() - self.started_at >= self.max_wall_s:
-            return True, f"max_wall_s={self.max_wall_s:g}"
+        wall = self.max_wall_s
+        if wall is None and self.task is not None:
+            wall = self.task.limits.agent_timeout_s  # task.toml [agent] timeout_sec
+        if wall is not None and time.monotonic() - self.started_at >= wall:
+            return True, f"max_wall_s={wall:g}"
         return False, None
 
     def _finish(self, info: dict[str, Any]) -> float:
@@ -419,6 +450,9 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
                 reward = apply_penalty(reward, report, floor=0.0)
             info["monitor"] = report.info()
         info["grade"] = result.model_dump()
+        # "tests": agentgym's fresh-container grading by node id; "harbor_verifier": the
+        # task's tests/test.sh in this episode's container, as Harbor grades it.
+        info["grading"] = result.method
         info["reward_breakdown"] = {
             "tests": result.breakdown,
             "status": result.status,

@@ -27,7 +27,12 @@ def grade_episode(
     pool: SandboxPool | None = None,
     image: str | None = None,
 ) -> GradeResult:
-    """Take the episode's diff from its sandbox and grade it in a fresh one."""
+    """Take the episode's diff from its sandbox and grade it in a fresh one; a task without
+    node ids is graded in its own sandbox by its tests/test.sh, as Harbor grades it."""
+    from agentgym.grading.harbor_verifier import grade_in_sandbox, uses_harbor_verifier
+
+    if uses_harbor_verifier(task):
+        return grade_in_sandbox(task, sandbox)
     try:
         diff = workspace_diff(sandbox, base_commit)
     except DiffTooLargeError as exc:

@@ -79,7 +79,12 @@ class GradeResult(BaseModel):
     error_kind: Literal["build", "apply", "timeout", "infrastructure"] | None = None
     error: str | None = None
     tests: list[TestOutcome] = Field(default_factory=list)
-    breakdown: dict[str, int] = Field(default_factory=dict)
+    # test counts, or (Harbor verifier) every number of reward.json
+    breakdown: dict[str, int | float] = Field(default_factory=dict)
+    # "tests": the agent's diff in a fresh container, tests by node id; "harbor_verifier":
+    # the task's tests/test.sh in the agent's container, as Harbor grades
+    method: Literal["tests", "harbor_verifier"] = "tests"
+    reward_file: str | None = None
     flags: list[str] = Field(default_factory=list)
     touched_tests: list[str] = Field(default_factory=list)
     diff_files: list[str] = Field(default_factory=list)
@@ -716,68 +721,7 @@ def _run_pytest_ids(
 def _grade_with_test_sh(
     sb: Sandbox, task: Task, timeout: float, flags: list[str], base: dict[str, Any]
 ) -> GradeResult:
-    """A plain Harbor task: upload tests/ last, run tests/test.sh, read /logs/verifier."""
-    if not task.test_script:
-        return GradeResult(
-            reward=0.0,
-            status="error",
-            error_kind="infrastructure",
-            error="the task has neither test node ids nor tests/test.sh",
-            flags=flags,
-            **base,
-        )
-    sb.run("rm -rf /logs/verifier && mkdir -p /logs/verifier /tests", timeout=30)
-    for rel, content in task.files.items():
-        if rel.startswith("tests/"):
-            sb.write_file("/" + rel, content)
-    sb.write_file("/tests/test.sh", task.test_script)
-    run = sb.run(
-        f"cd {shell_quote(sb.workdir)} && bash /tests/test.sh 2>&1 | tail -c 6000", timeout=timeout
-    )
-    if run.timed_out:
-        return GradeResult(
-            reward=0.0,
-            status="error",
-            error_kind="timeout",
-            error=f"tests/test.sh did not finish within {timeout:g}s",
-            flags=flags,
-            log_tail=run.output[-2000:],
-            **base,
-        )
-    reward = _read_reward(sb)
-    if reward is None:
-        return GradeResult(
-            reward=0.0,
-            status="error",
-            error_kind="infrastructure",
-            error="tests/test.sh wrote no /logs/verifier/reward.txt or reward.json",
-            flags=flags,
-            log_tail=run.output[-2000:],
-            **base,
-        )
-    return GradeResult(
-        reward=reward,
-        status="pass" if reward >= 1.0 else "fail",
-        flags=flags,
-        log_tail=run.output[-2000:],
-        **base,
-    )
+    """A task without node ids: its tests/test.sh, run under Harbor's verifier contract."""
+    from agentgym.grading.harbor_verifier import grade_in_sandbox
 
-
-def _read_reward(sb: Sandbox) -> float | None:
-    import json
-
-    for path in ("/logs/verifier/reward.txt", "/logs/verifier/reward.json"):
-        try:
-            text = sb.read_file(path).decode().strip()
-        except (FileNotFoundError, AgentGymError):
-            continue
-        try:
-            if path.endswith(".json"):
-                data = json.loads(text)
-                value = data.get("reward") if isinstance(data, dict) else data
-                return float(value)
-            return float(text.split()[0])
-        except (ValueError, TypeError, IndexError, json.JSONDecodeError):
-            return None
-    return None
+    return grade_in_sandbox(task, sb, base={**base, "flags": flags})

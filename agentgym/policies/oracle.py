@@ -9,6 +9,7 @@ follows renamed, re-described, split and merged tools.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from typing import Any
@@ -22,7 +23,24 @@ PROBE_TRIES = 2  # a transient error fails only the first attempt of a call
 
 
 def solution_command(task: Task) -> str | None:
-    """The reference solution as one shell command (the script runs in its own bash)."""
+    """The reference solution as one shell command (the script runs in its own bash).
+
+    A Harbor solution with other files beside solve.sh, or a ``[solution.env]``, is written
+    to /solution and run there with that environment, as Harbor's oracle agent runs it."""
+    extra = {k: v for k, v in task.files.items() if k.startswith("solution/")}
+    if task.solution_script and (extra or task.env.solution):
+        from agentgym.tasks.build import resolve_env
+
+        files = {**extra, "solution/solve.sh": task.solution_script}
+        writes = [
+            f"mkdir -p {shlex.quote(posixpath.dirname('/' + rel))} && cat > "
+            f"{shlex.quote('/' + rel)} <<'AGENTGYM_ORACLE_EOF'\n{text.rstrip()}\n"
+            "AGENTGYM_ORACLE_EOF"
+            for rel, text in files.items()
+        ]
+        env = " ".join(shlex.quote(f"{k}={v}") for k, v in resolve_env(task.env.solution).items())
+        run = f"cd {shlex.quote(task.workdir)} && " + (f"env {env} " if env else "")
+        return "\n".join(writes) + f"\n{run}bash /solution/solve.sh"
     if task.solution_script:
         return f"bash <<'AGENTGYM_ORACLE_EOF'\n{task.solution_script.rstrip()}\nAGENTGYM_ORACLE_EOF"
     if task.solution_patch:
@@ -38,8 +56,10 @@ def test_command(task: Task, limit: int = 5) -> str:
     if task.fail_to_pass:
         ids = " ".join(shlex.quote(t) for t in task.fail_to_pass[:limit])
         return f"cd {shlex.quote(task.workdir)} && python -m pytest -q -x {ids} 2>&1 | tail -3"
-    if task.test_command:
+    if task.test_command and "/tests/" not in task.test_command:
         return f"{task.test_command} 2>&1 | tail -3"
+    if task.test_script is not None:
+        return "ls"  # a Harbor task: its verifier (/tests) arrives only after the agent is done
     return "git status --short"
 
 

@@ -38,6 +38,7 @@ class SandboxLimits(BaseModel):
         64 * 1024 * 1024, ge=1024, description="output past which a command is killed"
     )
     network: bool = Field(False, description="network access (off: network_mode=none)")
+    gpus: int = Field(0, ge=0, description="GPUs requested from Docker (docker run --gpus N)")
 
 
 class SandboxConfig(BaseModel):

@@ -223,6 +223,10 @@ class DockerSandbox:
         }
         if limits.disk_mb is not None:
             kwargs["storage_opt"] = {"size": f"{limits.disk_mb}M"}
+        if limits.gpus:
+            from docker.types import DeviceRequest
+
+            kwargs["device_requests"] = [DeviceRequest(count=limits.gpus, capabilities=[["gpu"]])]
         try:
             container = self._client.containers.run(**kwargs)
         except docker.errors.ImageNotFound as exc:
@@ -235,6 +239,11 @@ class DockerSandbox:
                 raise SandboxStartError(
                     f"this Docker storage driver cannot limit disk size ({exc}); "
                     "set limits.disk_mb=None"
+                ) from exc
+            if limits.gpus and "device driver" in str(exc).lower():
+                raise SandboxStartError(
+                    f"the task asks for {limits.gpus} GPU(s) but this Docker daemon has no GPU "
+                    f"runtime ({exc}); run it where the NVIDIA container toolkit is installed"
                 ) from exc
             raise SandboxStartError(f"could not start a container: {exc}") from exc
         return container

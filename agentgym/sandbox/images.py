@@ -202,8 +202,12 @@ def context_hash(context_dir: Path, dockerfile: str = "Dockerfile") -> str:
     return digest.hexdigest()[:16]
 
 
-def build_task_image(context_dir: str | os.PathLike[str], name: str | None = None) -> str:
-    """Build the image of a task from its Dockerfile; cached by the context's content hash."""
+def build_task_image(
+    context_dir: str | os.PathLike[str], name: str | None = None, timeout: float | None = None
+) -> str:
+    """Build the image of a task from its Dockerfile; cached by the context's content hash.
+
+    ``timeout`` (seconds: the task's ``build_timeout_sec``) bounds the build's HTTP call."""
     import docker.errors
 
     context = Path(context_dir)
@@ -227,6 +231,7 @@ def build_task_image(context_dir: str | os.PathLike[str], name: str | None = Non
             forcerm=True,
             network_mode="none",
             labels={IMAGE_LABEL: "task", "agentgym.content_hash": digest},
+            **({"timeout": int(timeout) + 1} if timeout is not None else {}),
         )
     except docker.errors.BuildError as exc:
         lines = [str(item.get("stream", item.get("error", ""))) for item in exc.build_log]
@@ -234,6 +239,8 @@ def build_task_image(context_dir: str | os.PathLike[str], name: str | None = Non
         raise ImageBuildError(f"building {dockerfile} failed: {exc.msg}\n{tail}") from exc
     except docker.errors.APIError as exc:
         raise ImageBuildError(f"building {dockerfile} failed: {exc}") from exc
+    except OSError as exc:  # requests' ReadTimeout: the build ran past build_timeout_sec
+        raise ImageBuildError(f"building {dockerfile} failed or timed out: {exc}") from exc
     return tag
 
 

@@ -7,10 +7,13 @@
 
 from __future__ import annotations
 
-from agentgym.tasks.build import build_context, task_image
+from agentgym.tasks.build import build_context, prepare_task, task_image
+from agentgym.tasks.export import export_task, export_tasks
 from agentgym.tasks.harbor import (
+    agent_instruction,
     extract_solution_patch,
     find_source,
+    find_task_dirs,
     load_source_info,
     load_task,
     load_tasks,
@@ -28,13 +31,18 @@ __all__ = [
     "SourceInfo",
     "TaskToml",
     "ValidationResult",
+    "agent_instruction",
     "build_context",
+    "export_task",
+    "export_tasks",
     "extract_solution_patch",
     "find_source",
+    "find_task_dirs",
     "load_source_info",
     "load_task",
     "load_tasks",
     "parse_task_toml",
+    "prepare_task",
     "render_dockerfile",
     "render_solve_sh",
     "render_test_sh",

@@ -3,33 +3,44 @@
 Layout (Harbor / Terminal-Bench 2, plus an ``[agentgym]`` table in task.toml)::
 
     <task>/instruction.md          the issue, as a user writes it
-    <task>/task.toml               [metadata] [agent] [verifier] [environment] [agentgym]
-    <task>/environment/Dockerfile  (+ *.patch applied on top of the library source)
-    <task>/tests/test.sh           verifier; writes 1 or 0 to /logs/verifier/reward.txt
-    <task>/tests/<hidden tests>    copied into the repo only at grading
-    <task>/solution/solve.sh       the reference fix
+    <task>/task.toml               Harbor's schema 1.0-1.4 (models.TaskToml) + [agentgym]
+    <task>/environment/Dockerfile  (optional where [environment] docker_image names an image)
+    <task>/tests/test.sh           verifier; writes /logs/verifier/reward.txt or reward.json
+    <task>/tests/<other files>     uploaded to /tests with test.sh, only at grading
+    <task>/solution/solve.sh       the reference solution (uploaded to /solution)
 
 For tasks with an ``[agentgym]`` table, tests/test.sh is generated from task.toml
-(:func:`render_test_sh`) and the loader refuses a test.sh that disagrees with it.
+(:func:`render_test_sh`) and the loader refuses a test.sh that disagrees with it. Keys of
+Harbor's schema that agentgym does not act on are kept (``Task.harbor_extra``) and written
+back; keys it does not know at all are kept too, with a :class:`TaskFormatWarning`.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import shlex
+import shutil
 import tomllib
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from agentgym.errors import TaskFormatError
+from agentgym.errors import TaskFormatError, TaskFormatWarning
 from agentgym.tasks import toml_writer
-from agentgym.tasks.models import AgentgymSection, MetadataSection, SourceInfo, TaskToml
+from agentgym.tasks.dockerfile import final_workdir
+from agentgym.tasks.models import (
+    KNOWN_SCHEMA_VERSIONS,
+    AgentgymSection,
+    SourceInfo,
+    TaskToml,
+)
 from agentgym.tasks.nodeids import format_hidden_test, node_file, parse_hidden_test
 from agentgym.tasks.patches import patch_files
-from agentgym.types import Task, TaskLimits
+from agentgym.types import Task, TaskEnv, TaskLimits
 
 BASE_IMAGE = "agentgym/base:latest"
 SOURCES_DIR = "_sources"
@@ -64,6 +75,8 @@ def _validation_message(file: Path | str, exc: ValidationError) -> str:
     for err in exc.errors():
         loc = [str(part) for part in err["loc"]]
         where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else (loc[0] if loc else "")
+        if len(loc) == 1 and isinstance(err.get("input"), dict):
+            where = f"[{loc[0]}]"  # a check of the whole table (e.g. memory vs memory_mb)
         if err["type"] == "extra_forbidden":
             lines.append(f"{file}: {where}: unknown key (check the spelling)")
         else:
@@ -245,6 +258,41 @@ def extract_solution_patch(solve_sh: str) -> str | None:
 
 # --- load --------------------------------------------------------------------
 
+# task.toml keys agentgym acts on; everything else set in the file is kept in
+# Task.harbor_extra and written back as it was (see docs/tasks.md, "schema coverage").
+_HONOURED: dict[str, set[str]] = {
+    "verifier": {"timeout_sec", "env"},
+    "agent": {"timeout_sec"},
+    "environment": {
+        "build_timeout_sec",
+        "docker_image",
+        "cpus",
+        "memory_mb",
+        "storage_mb",
+        "gpus",
+        "env",
+        "memory",
+        "storage",
+    },
+    "solution": {"env"},
+}
+_HONOURED_TOP = {"schema_version", "metadata", "agentgym"}
+_CANARY_LINE = re.compile(r"^(<!--.*canary.*-->|#.*canary.*)$", re.I)
+
+
+def agent_instruction(text: str) -> str:
+    """The instruction as the agent sees it: leading canary comment lines (and the blank
+    lines after them) removed, as Harbor does."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines) and _CANARY_LINE.match(lines[i].strip()):
+        i += 1
+    if i == 0:
+        return text
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return "\n".join(lines[i:])
+
 
 def _read_text(path: Path) -> str:
     try:
@@ -255,30 +303,106 @@ def _read_text(path: Path) -> str:
         raise TaskFormatError(f"{path}: not UTF-8 text ({exc.reason})") from None
 
 
-def load_task(path: str | Path, *, check_test_sh: bool = True) -> Task:
-    """Load one Harbor task folder into a :class:`Task`; raise TaskFormatError if malformed."""
-    task_dir = Path(path).resolve()
-    if not task_dir.is_dir():
-        raise TaskFormatError(f"{task_dir}: not a task folder (it does not exist)")
-    toml_file = task_dir / "task.toml"
-    config = parse_task_toml(_read_text(toml_file), toml_file)
-    instruction = _read_text(task_dir / "instruction.md")
-    dockerfile = _read_text(task_dir / "environment" / "Dockerfile")
-    test_script = _read_text(task_dir / "tests" / "test.sh")
-    solve = task_dir / "solution" / "solve.sh"
-    solution_script = _read_text(solve) if solve.exists() else None
+def _unknown_keys(model: BaseModel, where: str) -> list[str]:
+    """``[table] key`` of every key Harbor's schema, as agentgym knows it, does not name."""
+    out = [f"[{where}] {key}" if where else key for key in (model.model_extra or {})]
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        sub = f"{where}.{name}" if where else name
+        if isinstance(value, BaseModel) and value.model_config.get("extra") == "allow":
+            out += _unknown_keys(value, sub)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, BaseModel) and item.model_config.get("extra") == "allow":
+                    out += _unknown_keys(item, sub)
+    return out
 
+
+def _kept_keys(config: TaskToml) -> dict[str, Any]:
+    """The keys set in task.toml that agentgym keeps but does not act on."""
+    data = config.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _HONOURED_TOP:
+            continue
+        if key in _HONOURED and isinstance(value, dict):
+            rest = {k: v for k, v in value.items() if k not in _HONOURED[key]}
+            if rest:
+                kept[key] = rest
+        else:
+            kept[key] = value
+    return kept
+
+
+def _warn(message: str) -> None:
+    warnings.warn(TaskFormatWarning(message), stacklevel=3)
+
+
+def _task_files(task_dir: Path, plain: bool) -> dict[str, str]:
+    """Text files of environment/, tests/ and solution/ (other than the standard ones).
+
+    Binary files stay on disk (build contexts and uploads read the folder). A plain Harbor
+    task's environment/ is read from the folder whenever it is needed, never held here:
+    it may hold a whole repository.
+    """
     files: dict[str, str] = {}
-    for sub in ("environment", "tests", "solution"):
+    for sub in ("tests", "solution") if plain else ("environment", "tests", "solution"):
         root = task_dir / sub
         for file in sorted(root.rglob("*")) if root.is_dir() else []:
             if not file.is_file() or "__pycache__" in file.parts:
                 continue
             rel = file.relative_to(task_dir).as_posix()
-            if rel not in _STANDARD_FILES:
-                files[rel] = _read_text(file)
+            if rel in _STANDARD_FILES:
+                continue
+            try:
+                files[rel] = file.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                if not plain:
+                    raise TaskFormatError(f"{file}: not UTF-8 text") from None
+    return files
+
+
+def load_task(path: str | Path, *, check_test_sh: bool = True) -> Task:
+    """Load one Harbor task folder into a :class:`Task`; raise TaskFormatError if malformed.
+
+    Keys of a newer Harbor schema than agentgym knows are kept, with a
+    :class:`~agentgym.errors.TaskFormatWarning` (``warnings`` module) naming each.
+    """
+    task_dir = Path(path).resolve()
+    if not task_dir.is_dir():
+        raise TaskFormatError(f"{task_dir}: not a task folder (it does not exist)")
+    toml_file = task_dir / "task.toml"
+    config = parse_task_toml(_read_text(toml_file), toml_file)
+    for key in _unknown_keys(config, ""):
+        _warn(f"{toml_file}: {key}: not a Harbor key agentgym knows; kept, not used")
+    if config.schema_version not in KNOWN_SCHEMA_VERSIONS:
+        _warn(
+            f"{toml_file}: schema_version {config.schema_version!r} is newer than agentgym "
+            f"knows ({', '.join(KNOWN_SCHEMA_VERSIONS)}); keys it does not know are kept, "
+            "not used"
+        )
+    if config.steps and not (task_dir / "instruction.md").exists():
+        raise TaskFormatError(
+            f"{toml_file}: a multi-step task ([[steps]], steps/<name>/instruction.md): "
+            "agentgym runs single-step tasks only"
+        )
+    if config.steps:
+        _warn(f"{toml_file}: [[steps]] is kept but not run; agentgym runs the task as one step")
+    env = config.environment
+    if env.gpus:
+        _warn(f"{toml_file}: [environment] gpus = {env.gpus}: the sandbox asks Docker for GPUs")
+    instruction = _read_text(task_dir / "instruction.md")
+    dockerfile_path = task_dir / "environment" / "Dockerfile"
+    if dockerfile_path.exists() or env.docker_image is None:
+        dockerfile: str | None = _read_text(dockerfile_path)
+    else:
+        dockerfile = None  # Harbor: with docker_image, environment/Dockerfile is optional
+    test_script = _read_text(task_dir / "tests" / "test.sh")
+    solve = task_dir / "solution" / "solve.sh"
+    solution_script = _read_text(solve) if solve.exists() else None
 
     ag = config.agentgym or AgentgymSection()
+    files = _task_files(task_dir, plain=ag.source is None)
     hidden: dict[str, str] = {}
     for entry in ag.hidden_tests:
         task_file, repo_path = parse_hidden_test(entry)
@@ -295,26 +419,34 @@ def load_task(path: str | Path, *, check_test_sh: bool = True) -> Task:
             )
         hidden_patch = files[ag.test_patch]
     workspace = None
+    repo_root: Path | None = None
     if ag.source is not None:
         workspace = str(find_source(task_dir, ag.source))
+        repo_root = Path(workspace)
+    elif (task_dir / "environment" / "repo").is_dir():
+        repo_root = task_dir / "environment" / "repo"  # an exported, self-contained task
+    if repo_root is not None:
         for node in [*ag.fail_to_pass, *ag.pass_to_pass]:
             test_file = node_file(node)
-            in_repo = (Path(workspace) / test_file).exists()
+            in_repo = (repo_root / test_file).exists()
             if not in_repo and test_file not in hidden.values() and hidden_patch is None:
                 raise TaskFormatError(
                     f"{toml_file}: [agentgym] node id {node!r}: {test_file} is neither in "
-                    f"{ag.source} nor a hidden test"
+                    f"{ag.source or repo_root} nor a hidden test"
                 )
 
-    env = config.environment
+    # Where the agent works: [agentgym] workdir, [environment] workdir (schema 1.4), the
+    # Dockerfile's final WORKDIR, else "/" (the image decides; see tasks.build.prepare_task).
+    workdir = ag.workdir or env.workdir or (final_workdir(dockerfile) if dockerfile else None)
     task = Task(
         id=task_dir.name,
         instruction=instruction,
-        version=config.version,
+        version=config.schema_version,
         path=str(task_dir),
         source=ag.source,
         workspace=workspace,
-        workdir=ag.workdir,
+        workdir=workdir or "/",
+        image=env.docker_image,
         dockerfile=dockerfile,
         test_command="bash /tests/test.sh",
         fail_to_pass=list(ag.fail_to_pass),
@@ -327,14 +459,22 @@ def load_task(path: str | Path, *, check_test_sh: bool = True) -> Task:
         test_script=test_script,
         files=files,
         limits=TaskLimits(
-            agent_timeout_s=config.agent.timeout_sec,
+            agent_timeout_s=config.agent.timeout_sec or 1800.0,
             verifier_timeout_s=config.verifier.timeout_sec,
             build_timeout_s=env.build_timeout_sec,
-            cpus=env.cpus,
-            memory_mb=env.memory_mb,
+            cpus=env.cpus or 1.0,
+            memory_mb=env.memory_mb or 2048,
             storage_mb=env.storage_mb,
+            gpus=env.gpus or 0,
         ),
-        metadata=config.metadata.model_dump(exclude_none=True),
+        metadata=dict(config.metadata),
+        env=TaskEnv(
+            environment=dict(env.env),
+            verifier=dict(config.verifier.env),
+            solution=dict(config.solution.env),
+        ),
+        internet=env.wants_internet(),
+        harbor_extra=_kept_keys(config),
     )
     generated = config.agentgym is not None and (task.fail_to_pass or task.pass_to_pass)
     if check_test_sh and generated and test_script != render_test_sh(task):
@@ -345,43 +485,93 @@ def load_task(path: str | Path, *, check_test_sh: bool = True) -> Task:
     return task
 
 
-def load_tasks(path: str | Path, *, check_test_sh: bool = True) -> list[Task]:
-    """All tasks under ``path``: one task folder, a pack, or the whole envs/ tree (sorted)."""
+def find_task_dirs(path: str | Path) -> list[Path]:
+    """Every task folder under ``path`` (one with a task.toml), sorted; ``_``/``.`` folders
+    (``_sources``, ``_tools``) are skipped."""
     root = Path(path)
     if (root / "task.toml").exists():
-        return [load_task(root, check_test_sh=check_test_sh)]
+        return [root]
     if not root.is_dir():
         raise TaskFormatError(f"{root}: no such folder")
     found = []
     for toml_file in sorted(root.rglob("task.toml")):
         rel = toml_file.relative_to(root).parts
         if any(part.startswith(("_", ".")) for part in rel):
-            continue  # _sources, _tools, hidden folders
-        found.append(load_task(toml_file.parent, check_test_sh=check_test_sh))
+            continue
+        if "environment" in rel[:-1]:
+            continue  # a task.toml inside a task's own environment/ (e.g. an exported repo)
+        found.append(toml_file.parent)
+    return found
+
+
+def load_tasks(path: str | Path, *, check_test_sh: bool = True) -> list[Task]:
+    """All tasks under ``path``: one task folder, a pack, or the whole envs/ tree (sorted)."""
+    found = [load_task(d, check_test_sh=check_test_sh) for d in find_task_dirs(path)]
     ids = [t.id for t in found]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
-        raise TaskFormatError(f"{root}: task ids must be unique; repeated: {dupes}")
+        raise TaskFormatError(f"{path}: task ids must be unique; repeated: {dupes}")
     return found
 
 
 # --- write -------------------------------------------------------------------
 
 
+def _merge(into: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+    return into
+
+
 def task_to_toml(task: Task) -> TaskToml:
     """The task.toml model of a Task."""
-    try:
-        metadata = MetadataSection.model_validate(task.metadata)
-    except ValidationError as exc:
-        raise TaskFormatError(_validation_message("Task.metadata", exc)) from None
-    agentgym = None
+    return parse_task_toml(dump_task_toml_text(task), f"task {task.id}")
+
+
+def task_toml_data(task: Task, *, schema_version: str | None = None) -> dict[str, Any]:
+    """The task.toml of a Task as plain data, in the order it is written."""
+    version = schema_version or task.version
+    data: dict[str, Any] = {}
+    data["version" if version == "1.0" and schema_version is None else "schema_version"] = version
+    extra = copy.deepcopy(task.harbor_extra)
+    for key in [k for k, v in extra.items() if not isinstance(v, dict) and k != "steps"]:
+        data[key] = extra.pop(key)
+    if "task" in extra:
+        data["task"] = extra.pop("task")
+    if task.metadata:
+        data["metadata"] = copy.deepcopy(task.metadata)
+    lim = task.limits
+    data["agent"] = {"timeout_sec": lim.agent_timeout_s}
+    data["verifier"] = {"timeout_sec": lim.verifier_timeout_s}
+    if task.env.verifier:
+        data["verifier"]["env"] = dict(task.env.verifier)
+    environment: dict[str, Any] = {"build_timeout_sec": lim.build_timeout_s}
+    if task.image is not None:
+        environment["docker_image"] = task.image
+    environment |= {"cpus": lim.cpus, "memory_mb": lim.memory_mb, "storage_mb": lim.storage_mb}
+    if lim.gpus:
+        environment["gpus"] = lim.gpus
+    network_keys = {"allow_internet", "network_mode", "allowed_hosts"}
+    if task.internet and not network_keys & set(extra.get("environment", {})):
+        environment["allow_internet"] = True
+    if task.env.environment:
+        environment["env"] = dict(task.env.environment)
+    data["environment"] = environment
+    if task.env.solution:
+        data["solution"] = {"env": dict(task.env.solution)}
+    steps = extra.pop("steps", None)
+    _merge(data, extra)
+    if steps is not None:
+        data["steps"] = steps
     uses_agentgym = (
         task.source is not None
         or task.fail_to_pass
         or task.pass_to_pass
         or task.test_files
         or task.hidden_tests
-        or task.workdir != "/workspace"
     )
     if uses_agentgym:
         agentgym = AgentgymSection(
@@ -393,58 +583,65 @@ def task_to_toml(task: Task) -> TaskToml:
             hidden_tests=[format_hidden_test(f, p) for f, p in task.hidden_tests.items()],
             test_patch="tests/test.patch" if _has_test_patch(task) else None,
         )
-    lim = task.limits
-    return TaskToml.model_validate(
-        {
-            "version": task.version,
-            "metadata": metadata,
-            "agent": {"timeout_sec": lim.agent_timeout_s},
-            "verifier": {"timeout_sec": lim.verifier_timeout_s},
-            "environment": {
-                "build_timeout_sec": lim.build_timeout_s,
-                "cpus": lim.cpus,
-                "memory_mb": lim.memory_mb,
-                "storage_mb": lim.storage_mb,
-            },
-            "agentgym": agentgym,
-        }
-    )
+        data["agentgym"] = agentgym.model_dump(exclude_none=True)
+    elif task.workdir != "/" and (
+        task.dockerfile is None or task.workdir != (final_workdir(task.dockerfile) or "/")
+    ):
+        data["environment"]["workdir"] = task.workdir
+    return data
+
+
+def dump_task_toml_text(task: Task, *, schema_version: str | None = None) -> str:
+    """task.toml text of a Task."""
+    return toml_writer.dumps(task_toml_data(task, schema_version=schema_version))
 
 
 def dump_task_toml(config: TaskToml) -> str:
-    data: dict[str, Any] = config.model_dump(exclude_none=True)
+    data: dict[str, Any] = config.model_dump(mode="json", exclude_none=True)
     return toml_writer.dumps(data)
 
 
-def write_task(task: Task, path: str | Path) -> Path:
-    """Write ``task`` as a Harbor folder at ``path`` (created); tests/test.sh is regenerated."""
+def write_task(task: Task, path: str | Path, *, schema_version: str | None = None) -> Path:
+    """Write ``task`` as a Harbor folder at ``path`` (created); tests/test.sh is regenerated
+    for agentgym tasks. A plain Harbor task's environment/ (and binary files under tests/ and
+    solution/) are copied from the folder it was loaded from."""
     task_dir = Path(path)
-    config = task_to_toml(task)
     files = dict(task.files)
     if _has_test_patch(task):
         files["tests/test.patch"] = task.hidden_test_patch  # type: ignore[assignment]
     missing = [f for f in task.hidden_tests if f not in files]
     if missing:
         raise TaskFormatError(f"task {task.id}: hidden tests {missing} have no content in files")
-    if task.dockerfile is None:
-        raise TaskFormatError(f"task {task.id}: no Dockerfile (set Task.dockerfile)")
+    if task.dockerfile is None and task.image is None:
+        raise TaskFormatError(
+            f"task {task.id}: no Dockerfile and no docker_image (set Task.dockerfile or Task.image)"
+        )
     solution = task.solution_script
     if solution is None and task.solution_patch is not None:
         solution = render_solve_sh(task.solution_patch, task.workdir)
-    if config.agentgym is not None and (task.fail_to_pass or task.pass_to_pass):
+    if task.fail_to_pass or task.pass_to_pass:
         test_script = render_test_sh(task.model_copy(update={"files": files}))
     elif task.test_script is not None:
         test_script = task.test_script
     else:
         raise TaskFormatError(f"task {task.id}: no tests/test.sh and no node ids to generate one")
+    toml_text = dump_task_toml_text(task, schema_version=schema_version)
+    parse_task_toml(toml_text, f"task {task.id}")  # what we write must load
 
+    source_dir = Path(task.path) if task.path else None
+    if source_dir is not None and source_dir.resolve() != task_dir.resolve():
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        for sub in ("environment", "tests", "solution"):
+            if (source_dir / sub).is_dir() and (sub != "environment" or task.source is None):
+                shutil.copytree(source_dir / sub, task_dir / sub, dirs_exist_ok=True, ignore=ignore)
     outputs = {
         "instruction.md": task.instruction,
-        "task.toml": dump_task_toml(config),
-        "environment/Dockerfile": task.dockerfile,
+        "task.toml": toml_text,
         "tests/test.sh": test_script,
         **files,
     }
+    if task.dockerfile is not None:
+        outputs["environment/Dockerfile"] = task.dockerfile
     if solution is not None:
         outputs["solution/solve.sh"] = solution
     for rel, text in outputs.items():

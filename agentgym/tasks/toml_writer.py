@@ -1,6 +1,8 @@
-"""A small TOML writer for the shapes task files use (tables of scalars, lists, inline tables).
+"""A small TOML writer for the shapes task files use.
 
-The standard library reads TOML (``tomllib``) but cannot write it; this covers what we emit.
+Tables, nested tables (``[verifier.env]``), arrays of tables (``[[task.authors]]``), arrays
+of scalars and of inline tables (``artifacts = ["/a", { source = "/b" }]``). The standard
+library reads TOML (``tomllib``) but cannot write it; this covers what we emit.
 """
 
 from __future__ import annotations
@@ -23,7 +25,16 @@ def _scalar(value: Any) -> str:
         return text if any(c in text for c in ".eE") else text + ".0"
     if isinstance(value, str):
         return _string(value)
-    raise TypeError(f"cannot write {type(value).__name__} as a TOML scalar")
+    if isinstance(value, dict):
+        return _inline_table(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_scalar(item) for item in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as a TOML value")
+
+
+def _inline_table(table: dict[str, Any]) -> str:
+    items = [f"{_key(k)} = {_scalar(v)}" for k, v in table.items() if v is not None]
+    return "{ " + ", ".join(items) + " }" if items else "{}"
 
 
 _SHORT = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
@@ -63,24 +74,36 @@ def _value(value: Any) -> str:
     return _scalar(value)
 
 
-def dumps(data: dict[str, Any]) -> str:
-    """TOML text of ``data``: top-level scalars first, then one ``[table]`` per nested dict.
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
-    ``None`` values are left out (TOML has no null).
-    """
+
+def dumps(data: dict[str, Any]) -> str:
+    """TOML text of ``data``: a table's scalars first, then its sub-tables, then its arrays
+    of tables. ``None`` values are left out (TOML has no null)."""
     lines: list[str] = []
-    tables = [(k, v) for k, v in data.items() if isinstance(v, dict)]
-    for key, value in data.items():
-        if value is not None and not isinstance(value, dict):
-            lines.append(f"{_key(key)} = {_value(value)}")
-    for name, table in tables:
+    _table(lines, [], data, header=None)
+    return "\n".join(lines) + "\n"
+
+
+def _table(lines: list[str], path: list[str], table: dict[str, Any], header: str | None) -> None:
+    if header is not None:
         if lines:
             lines.append("")
-        lines.append(f"[{_key(name)}]")
-        for key, value in table.items():
-            if value is not None:  # a nested dict becomes an inline table
-                lines.append(f"{_key(key)} = {_value(value)}")
-    return "\n".join(lines) + "\n"
+        lines.append(header)
+    for key, value in table.items():
+        if value is None or isinstance(value, dict) or _is_table_array(value):
+            continue
+        lines.append(f"{_key(key)} = {_value(value)}")
+    for key, value in table.items():
+        if isinstance(value, dict):
+            sub = [*path, key]
+            _table(lines, sub, value, "[" + ".".join(_key(k) for k in sub) + "]")
+    for key, value in table.items():
+        if _is_table_array(value):
+            sub = [*path, key]
+            for item in value:
+                _table(lines, sub, item, "[[" + ".".join(_key(k) for k in sub) + "]]")
 
 
 def _key(key: str) -> str:

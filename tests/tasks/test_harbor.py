@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentgym.errors import TaskFormatError
+from agentgym.errors import TaskFormatError, TaskFormatWarning
 from agentgym.tasks import (
     build_context,
     extract_solution_patch,
@@ -121,13 +121,18 @@ def test_unknown_key_named(tmp_path: Path) -> None:
         load_task(task_dir)
 
 
-def test_unknown_table_named(tmp_path: Path) -> None:
+def test_unknown_table_warned_and_kept(tmp_path: Path) -> None:
+    # A table of a newer Harbor schema: a warning naming it, kept, written back.
     task_dir = copy_task(tmp_path)
     (task_dir / "task.toml").write_text(
         (task_dir / "task.toml").read_text() + "\n[extras]\na = 1\n"
     )
-    with pytest.raises(TaskFormatError, match=r"extras: unknown key"):
-        load_task(task_dir)
+    with pytest.warns(TaskFormatWarning, match=r"task\.toml: extras: not a Harbor key"):
+        task = load_task(task_dir)
+    assert task.harbor_extra == {"extras": {"a": 1}}
+    with pytest.warns(TaskFormatWarning):
+        again = load_task(write_task(task, tmp_path / "copy" / task.id))
+    assert again.harbor_extra == task.harbor_extra
 
 
 def test_missing_source_named(tmp_path: Path) -> None:
