@@ -39,3 +39,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item, "fixturenames", []
         ):
             item.fixturenames.insert(0, "docker_ready")  # type: ignore[attr-defined]
+
+
+# Task fixtures hold their own tests (Harbor's tests/test_outputs.py, ...): data, not ours.
+collect_ignore_glob = ["*/fixtures/*"]
