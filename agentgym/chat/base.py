@@ -185,12 +185,21 @@ class ChatFormat:
     special_tokens: ClassVar[tuple[str, ...]] = ()
     family_options: ClassVar[dict[str, str]] = {}
     reference: ClassVar[str] = ""  # the model whose template this matches
+    # The publisher's template revision this class renders: the release month of the
+    # checkpoint that shipped it (``get_format("family@revision")``), and where it was read.
+    revision: ClassVar[str] = ""
+    source: ClassVar[str] = ""
     # True when ``_segments`` places tools itself for ``tools='user'`` (else the base folds
     # ``tools_declaration`` into the first user turn and gives the family no tools).
     handles_tools_option: ClassVar[bool] = False
     # True when the family still needs ``tools`` for ``tools_placement='user'`` (it then
     # leaves out its own declaration; the base folds ``tools_declaration`` into the user turn).
     keeps_tools_when_moved: ClassVar[bool] = False
+
+    @classmethod
+    def full_name(cls) -> str:
+        """``family@revision``: the name that selects exactly this template revision."""
+        return f"{cls.name}@{cls.revision}"
 
     @property
     def options(self) -> dict[str, str]:
@@ -396,7 +405,7 @@ class ChatFormat:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"<ChatFormat {self.name}>"
+        return f"<ChatFormat {self.full_name()}>"
 
 
 # --- helpers shared by the families ---------------------------------------------------------
@@ -501,20 +510,30 @@ def check_no_calls_in_reasoning(reasoning: str | None, markers: Sequence[str], r
 
 
 def coerce_value(value: str, schema: dict[str, Any] | None) -> Any:
-    """Typed value for an XML-style parameter, using the tool's schema when it has one."""
-    types = (schema or {}).get("type")
-    if types in (None, "string") or (isinstance(types, list) and "string" in types):
+    """Typed value for an XML-style parameter, using the tool's schema when it has one.
+
+    No schema (no tools given): the text. A string type: the text. Otherwise JSON, then a
+    Python literal (templates that print values with Jinja's ``string`` filter write
+    ``True``, ``None`` and ``{'a': 1}``), else the text (the schema check reports it).
+    """
+    if schema is None:
+        return value
+    types = schema.get("type") if isinstance(schema, dict) else None
+    if types == "string" or (isinstance(types, list) and "string" in types):
         return value
     for candidate in (value, value.strip()):
         try:
             return json.loads(candidate)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             pass
-    lowered = value.strip()
-    if lowered in ("True", "False"):
-        return lowered == "True"
-    if lowered == "None":
-        return None
+    stripped = value.strip()
+    if stripped and len(stripped) < 100_000:
+        import ast
+
+        try:  # only JSON-shaped literals (no sets, bytes, complex numbers)
+            return json.loads(json.dumps(ast.literal_eval(stripped)))
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            pass
     return value
 
 

@@ -29,7 +29,9 @@ _CALL = re.compile(
 
 class DeepSeekV31(ChatFormat):
     name = "deepseek-v3.1"
+    revision = "2025-08"
     reference = "deepseek-ai/DeepSeek-V3.1"
+    source = "llama.cpp models/templates/deepseek-ai-DeepSeek-V3.1.jinja (88021565, 2025-09-08)"
     bos_token = BOS
     eos_token = EOS
     end_of_turn = EOS

@@ -107,7 +107,9 @@ def _namespace(tools: list[dict[str, Any]]) -> str:
 
 class GptOss(ChatFormat):
     name = "gpt-oss"
+    revision = "2025-08"
     reference = "openai/gpt-oss-120b"
+    source = "llama.cpp models/templates/openai-gpt-oss-120b.jinja (b204a5a2, 2025-08-14)"
     eos_token = RET
     end_of_turn = RET  # <|call|> ends a tool-call turn; <|end|> is used when re-rendering history
     stop_strings = (RET, CALL, "<|endoftext|>")

@@ -29,7 +29,12 @@ def _header(role: str) -> str:
 
 class Llama31(ChatFormat):
     name = "llama3.1"
+    revision = "2024-07"
     reference = "meta-llama/Llama-3.1-8B-Instruct"
+    source = (
+        "llama.cpp models/templates/meta-llama-Llama-3.1-8B-Instruct.jinja (8b576b6c); same "
+        "text as meta-llama-Llama-3.3-70B-Instruct.jinja"
+    )
     bos_token = BOT
     eos_token = EOT
     end_of_turn = EOT
@@ -156,5 +161,7 @@ class Llama31(ChatFormat):
 
 class Llama32(Llama31):
     name = "llama3.2"
+    revision = "2024-09"
     reference = "meta-llama/Llama-3.2-3B-Instruct"
+    source = "llama.cpp models/templates/meta-llama-Llama-3.2-3B-Instruct.jinja (8b576b6c)"
     fixed_default_date = False  # prints today's date

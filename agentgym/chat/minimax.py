@@ -26,7 +26,12 @@ _PARAM = re.compile(r'<parameter name="([^"]*)">(.*?)</parameter>', re.S)
 
 class MiniMaxM2(ChatFormat):
     name = "minimax-m2"
+    revision = "2025-10"
     reference = "MiniMaxAI/MiniMax-M2"
+    source = (
+        "llama.cpp models/templates/MiniMax-M2.jinja (1920345c, 2025-11-18); the message "
+        "layout agrees with llama.cpp's unsloth-MiniMax-M2.jinja"
+    )
     eos_token = EOT
     end_of_turn = EOT
     stop_strings = (EOT,)
@@ -91,7 +96,7 @@ class MiniMaxM2(ChatFormat):
                     body += f"<think>\n{reasoning}\n</think>\n\n"
                 body += content
                 if m.tool_calls:
-                    body += BEGIN + "\n"
+                    body += "\n" + BEGIN + "\n"  # the template writes "\n" before the block
                     for c in m.tool_calls:
                         body += f'<invoke name="{c.name}">\n'
                         for k, v in c.arguments.items():
