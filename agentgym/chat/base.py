@@ -380,8 +380,12 @@ class ChatFormat:
         tools: Sequence[ToolSpec | dict[str, Any]] | None = None,
         *,
         validate: bool = True,
+        **options: Any,
     ) -> Message:
         """Split a raw completion into reasoning, content and tool calls.
+
+        ``options`` are the render options the prompt was made with, where they change what
+        the completion looks like (deepseek-v3.1's ``thinking``: the prompt opened ``<think>``).
 
         ``tools`` guide argument typing; with ``validate`` (default) calls to unknown tools
         or with arguments failing the schema are a ParseError too. An env that validates
@@ -390,9 +394,15 @@ class ChatFormat:
         """
         if not isinstance(completion, str):
             raise ParseError(f"completion must be text, got {type(completion).__name__}")
+        check_unicode(completion)
+        if options:
+            self.check_options(options)
         tool_dicts = normalize_tools(tools)
         try:
-            msg = self._parse(completion, tool_dicts)
+            if options:
+                msg = self._parse_with_options(completion, tool_dicts, options)
+            else:
+                msg = self._parse(completion, tool_dicts)
         except ParseError:
             raise
         except Exception as exc:  # a parser bug must not kill the episode
@@ -404,11 +414,31 @@ class ChatFormat:
     def _parse(self, completion: str, tools: list[dict[str, Any]] | None) -> Message:
         raise NotImplementedError
 
+    def _parse_with_options(
+        self, completion: str, tools: list[dict[str, Any]] | None, options: dict[str, Any]
+    ) -> Message:
+        """``_parse`` for a prompt rendered with ``options`` (most families ignore them)."""
+        return self._parse(completion, tools)
+
     def __repr__(self) -> str:
         return f"<ChatFormat {self.full_name()}>"
 
 
 # --- helpers shared by the families ---------------------------------------------------------
+
+
+def check_unicode(completion: str) -> None:
+    """A ParseError naming the position of an unpaired UTF-16 surrogate (not valid text)."""
+    try:
+        completion.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = completion[exc.start]
+        raise ParseError(
+            f"the completion is not valid Unicode text: an unpaired surrogate U+{ord(char):04X} "
+            f"at position {exc.start} (a half of a UTF-16 pair, e.g. a truncated emoji escape); "
+            "write the character itself or a complete \\uXXXX\\uXXXX pair.",
+            raw=completion,
+        ) from None
 
 
 def content_of(m: Message) -> str:

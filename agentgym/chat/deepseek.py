@@ -96,6 +96,19 @@ class DeepSeekV31(ChatFormat):
             )
         return segs
 
+    def _parse_with_options(self, completion, tools, options):
+        if options.get("thinking"):
+            # The prompt opened <think>: everything up to </think> is reasoning, and a
+            # completion without </think> stopped inside it (cut off at the token limit).
+            text = completion[: -len(EOS)] if completion.endswith(EOS) else completion
+            if "</think>" not in text:
+                raise ParseError(
+                    "the thinking block is not closed: the completion ended inside it (cut off?); "
+                    "close it with </think>, then answer or call a tool.",
+                    raw=completion,
+                )
+        return self._parse(completion, tools)
+
     def _parse(self, completion, tools):
         text = completion[: -len(EOS)] if completion.endswith(EOS) else completion
         reasoning, rest = split_think(text)

@@ -21,7 +21,9 @@ from agentgym.types import Message
 BEGIN, END = "<minimax:tool_call>", "</minimax:tool_call>"
 EOT = "[e~["
 _INVOKE = re.compile(r'<invoke name="([^"]*)">(.*?)</invoke>', re.S)
-_PARAM = re.compile(r'<parameter name="([^"]*)">(.*?)</parameter>', re.S)
+# A value ends at the "</parameter>" followed by the next parameter or the end of the invoke
+# (so a value may itself contain "</parameter>").
+_PARAM = re.compile(r'<parameter name="([^"]*)">(.*?)</parameter>\s*(?=<parameter name="|$)', re.S)
 
 
 class MiniMaxM2(ChatFormat):
@@ -146,6 +148,7 @@ class MiniMaxM2(ChatFormat):
                 )
             return Message(role="assistant", content=rest, reasoning=reasoning)
         content, block = rest[:first], rest[first + len(BEGIN) :]
+        content = content.removesuffix("\n")  # the template writes "\n" before the block
         if END not in block:
             raise ParseError(
                 f"the tool call block is not closed; end it with {END}.", raw=completion
@@ -154,10 +157,17 @@ class MiniMaxM2(ChatFormat):
         calls = []
         for inv in _INVOKE.finditer(block):
             props = schema_props(tools, inv.group(1))
+            body = inv.group(2).strip()
             args = {
-                p.group(1): coerce_value(p.group(2), props.get(p.group(1)))
-                for p in _PARAM.finditer(inv.group(2))
+                p.group(1): coerce_value(p.group(2), props.get(p.group(1)) if tools else None)
+                for p in _PARAM.finditer(body)
             }
+            if _PARAM.sub("", body).strip():
+                raise ParseError(
+                    f"malformed parameters in the call to {inv.group(1)!r}; write "
+                    '<parameter name="KEY">VALUE</parameter> for each one.',
+                    raw=completion,
+                )
             calls.append(make_call(inv.group(1), args, completion))
         if not calls or _INVOKE.sub("", block).strip() or after.strip():
             raise ParseError(

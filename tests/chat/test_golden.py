@@ -20,6 +20,12 @@ FORMATS = list_formats(revisions=True)
 # Templates that print a ``content: null`` as the text "None"; agentgym renders it as "" on
 # purpose (docs/chat-formats.md, "Deliberate differences").
 PRINTS_NULL_CONTENT_AS_NONE = {"minimax-m2", "glm-4.6"}
+# Conversations the publisher's template renders by silently dropping calls (gpt-oss keeps only
+# a turn's first call); agentgym raises ChatFormatError instead (nothing is lost unseen).
+RAISES_WHERE_TEMPLATE_DROPS_CALLS = {
+    ("gpt-oss", "parallel_tool_calls"),
+    ("gpt-oss", "several_tool_results"),
+}
 
 
 def _records(name: str) -> dict:
@@ -42,7 +48,11 @@ def test_render_matches_publisher_template(name: str, case_name: str, record: di
             case["messages"], case["tools"], case["add_generation_prompt"], date=GOLDEN_DATE
         )
 
-    if "null_content_as_empty_text" in record:
+    if (name.split("@")[0], case_name) in RAISES_WHERE_TEMPLATE_DROPS_CALLS:
+        assert "text" in record
+        with pytest.raises(ChatFormatError, match="one tool call per assistant turn"):
+            render()
+    elif "null_content_as_empty_text" in record:
         assert name.split("@")[0] in PRINTS_NULL_CONTENT_AS_NONE
         assert render() == record["null_content_as_empty_text"]
     elif "normalized_text" in record:
