@@ -398,9 +398,7 @@ _BLOCK = re.compile(r"<tool_call>(.*?)</tool_call>", re.S)
 _FUNCTION = re.compile(r"<function=([^>\n]*)>(.*?)</function>", re.S)
 # A value ends at the "\n</parameter>" that closes it: the one followed by the next parameter
 # or the end of the function (so a value may itself contain "</parameter>").
-_XML_PARAM = re.compile(
-    r"<parameter=([^>\n]*)>\n?(.*?)\n?</parameter>\s*(?=<parameter=|$)", re.S
-)
+_XML_PARAM = re.compile(r"<parameter=([^>\n]*)>\n?(.*?)\n?</parameter>\s*(?=<parameter=|$)", re.S)
 
 
 def _jinja_string(value: Any) -> str:
@@ -461,7 +459,9 @@ class Qwen3Coder(ChatFormat):
         for key, value in obj.items():
             if key in handled:
                 continue
-            shown = tojson(value) if isinstance(value, dict | list | tuple) else _jinja_string(value)
+            shown = (
+                tojson(value) if isinstance(value, dict | list | tuple) else _jinja_string(value)
+            )
             text += f"\n<{key}>{shown}</{key}>"
         return text
 
@@ -613,7 +613,9 @@ class Qwen3Coder202507(Qwen3Coder):
     def _function_text(self, fn: dict[str, Any]) -> str:
         params = fn.get("parameters") or {}
         text = f"\n<function>\n<name>{fn['name']}</name>"
-        text += f"\n<description>{str(fn.get('description', '')).strip()}</description>\n<parameters>"
+        text += (
+            f"\n<description>{str(fn.get('description', '')).strip()}</description>\n<parameters>"
+        )
         for pname, fields in (params.get("properties") or {}).items():
             text += f"\n<parameter>\n<name>{pname}</name>"
             if "type" in fields:

@@ -45,7 +45,9 @@ _MARKERS = (
     "<|constrain|>",
     "to=functions.",
 )
-_CALL_FORM = "<|start|>assistant to=functions.NAME<|channel|>commentary json<|message|>{...}<|call|>"
+_CALL_FORM = (
+    "<|start|>assistant to=functions.NAME<|channel|>commentary json<|message|>{...}<|call|>"
+)
 
 
 def _ts_type(spec: dict[str, Any]) -> str:
@@ -273,7 +275,8 @@ class GptOss(ChatFormat):
                 if not recipient.startswith("functions.") or recipient == "functions.":
                     raise ParseError(
                         f"unknown recipient {('to=' + recipient)[:60]!r}; call a tool as "
-                        + _CALL_FORM + ".",
+                        + _CALL_FORM
+                        + ".",
                         raw=completion,
                     )
                 name = recipient[len("functions.") :]
@@ -292,7 +295,8 @@ class GptOss(ChatFormat):
             elif end == CALL:
                 raise ParseError(
                     f"a {channel!r} message ends with <|call|> but names no tool; a tool call is "
-                    + _CALL_FORM + ".",
+                    + _CALL_FORM
+                    + ".",
                     raw=completion,
                 )
             elif channel == "analysis":

@@ -60,7 +60,11 @@ def kimi_call_ids(messages: list[Message], per_message: bool = False) -> dict[st
             n = 0
         for c in m.tool_calls:
             match = _ID.match(c.id or "")
-            ok = match is not None and match.group("name") == c.name and c.id.startswith("functions.")
+            ok = (
+                match is not None
+                and match.group("name") == c.name
+                and c.id.startswith("functions.")
+            )
             ids.setdefault(c.id, c.id if ok and not per_message else f"functions.{c.name}:{n}")
             n += 1
     return ids
@@ -190,7 +194,9 @@ class KimiK2202507(KimiK2):
 
     revision = "2025-07"
     reference = "moonshotai/Kimi-K2-Instruct tokenizer_config.json chat_template (2025-07 release)"
-    source = "llama.cpp models/templates/moonshotai-Kimi-K2.jinja at 4a4f4269 (PR #14654, 2025-07-15)"
+    source = (
+        "llama.cpp models/templates/moonshotai-Kimi-K2.jinja at 4a4f4269 (PR #14654, 2025-07-15)"
+    )
     default_system = "You are a helpful assistant<|im_end|>"
     per_message_ids = True
 

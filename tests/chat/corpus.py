@@ -55,7 +55,11 @@ RUN_TESTS = {
         "parameters": {
             "type": "object",
             "properties": {
-                "paths": {"type": "array", "items": {"type": "string"}, "description": "Test files."},
+                "paths": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Test files.",
+                },
                 "env": {
                     "type": "object",
                     "additionalProperties": {"type": "string"},
@@ -337,7 +341,7 @@ CASES: dict[str, dict[str, Any]] = {
                         "call0011k",
                         "bash",
                         {
-                            "command": "printf 'Grüße\\t\u4e16\u754c \U0001f680\\n' > \"hi \\\"x\\\".txt\"\n"
+                            "command": 'printf \'Grüße\\t\u4e16\u754c \U0001f680\\n\' > "hi \\"x\\".txt"\n'
                             "echo done\tok\u0007 </parameter>"
                         },
                     )

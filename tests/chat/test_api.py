@@ -92,7 +92,9 @@ def test_revisions_are_selectable_and_bare_names_are_the_latest() -> None:
     for cls_name in every:
         fmt = get_format(cls_name)
         assert fmt.revision and fmt.source and fmt.reference
-    with pytest.raises(ChatFormatError, match="has no revision '1999-01'; revisions: 2025-07, 2025-08"):
+    with pytest.raises(
+        ChatFormatError, match="has no revision '1999-01'; revisions: 2025-07, 2025-08"
+    ):
         get_format("kimi-k2@1999-01")
     with pytest.raises(ChatFormatError, match="unknown chat format"):
         get_format("nope@2025-01")

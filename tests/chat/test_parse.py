@@ -209,7 +209,9 @@ def test_a_cut_off_call_is_a_parse_error_never_a_dropped_call(name: str) -> None
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_unpaired_surrogate_is_a_parse_error_that_says_so(name: str) -> None:
-    completion = get_format(name).render_completion(_one_call(name)).replace("pytest", "py\ud83dtest")
+    completion = (
+        get_format(name).render_completion(_one_call(name)).replace("pytest", "py\ud83dtest")
+    )
     with pytest.raises(ParseError, match="unpaired surrogate U\\+D83D at position"):
         get_format(name).parse(completion, tools=TOOLS)
 
@@ -230,17 +232,17 @@ def test_deepseek_thinking_mode_rejects_unclosed_reasoning() -> None:
         " to=functions.bash",
         '<|channel|>analysis to=functions.bash<|message|>{"command": "ls"}<|call|>',
         '<|channel|>analysis<|message|>{"command": "ls"}<|call|>',
-        '<|channel|>commentary to=python<|message|>print(1)<|call|>',
+        "<|channel|>commentary to=python<|message|>print(1)<|call|>",
     ],
 )
 def test_gpt_oss_malformed_harmony_is_a_clear_parse_error(completion: str) -> None:
-    with pytest.raises(ParseError, match="tool call|recipient|channel|<\\|call\\|>|header"):
+    with pytest.raises(ParseError, match=r"tool call|recipient|channel|<\|call\|>|header"):
         get_format("gpt-oss").parse(completion)
 
 
 def test_gpt_oss_accepts_the_constrained_content_type_the_model_writes() -> None:
     msg = get_format("gpt-oss").parse(
-        '<|channel|>analysis<|message|>List files.<|end|><|start|>assistant to=functions.bash'
+        "<|channel|>analysis<|message|>List files.<|end|><|start|>assistant to=functions.bash"
         '<|channel|>commentary <|constrain|>json<|message|>{"command": "ls"}<|call|>'
     )
     assert msg.reasoning == "List files." and msg.tool_calls[0].arguments == {"command": "ls"}

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -114,7 +113,11 @@ def test_perturb_takes_pinned_template_revisions(trajectories: Path, tmp_path: P
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     rows = read_rows(out)
-    assert [r.chat_format for r in rows[:3]] == ["kimi-k2@2025-07", "qwen3-coder@2025-07", "kimi-k2"]
+    assert [r.chat_format for r in rows[:3]] == [
+        "kimi-k2@2025-07",
+        "qwen3-coder@2025-07",
+        "kimi-k2",
+    ]
     july, _, latest = (row.text for row in rows[:3])
     # Kimi's ids in both; the July 2025 template writes a literal backslash-n after the id
     assert re.search(r"## Return of functions\.\w+:\d+\\n", july)
