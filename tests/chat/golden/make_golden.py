@@ -17,7 +17,7 @@ its ``tojson``, ``raise_exception``, ``strftime_now`` with the clock fixed at
 ``corpus.GOLDEN_DATE``). If the template fails on the raw OpenAI-shaped data for a reason
 other than ``raise_exception`` (``content: null`` concatenated to a string, dict arguments
 where a string is expected, ...), the case is retried with ``content: null`` -> ``""``, then
-also with the arguments as dicts, then as JSON strings; the record says which ``variant`` and
+also with the arguments as dicts, then as JSON strings; the record says which ``variant`` rendered and
 keeps the raw failure as ``raw_error`` (agentgym renders such input the normalized way on
 purpose; docs/chat-formats.md lists them). A template that raises on purpose (or fails on
 every variant) is recorded as ``{"error": ...}``: agentgym must raise ``ChatFormatError``,
