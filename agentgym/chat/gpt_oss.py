@@ -288,6 +288,12 @@ class GptOss(ChatFormat):
                     )
                 if end == RET:
                     raise ParseError("a tool call must end with <|call|>.", raw=completion)
+                if calls:
+                    raise ParseError(
+                        "one tool call per turn: the turn ends with the first call's <|call|>; "
+                        "make the next call after its result.",
+                        raw=completion,
+                    )
                 args = loads_json(
                     body.strip() or "{}", f"the arguments of functions.{name}", completion
                 )
