@@ -28,6 +28,7 @@ from agentgym.chat import get_format, list_formats, resolve_format, tokenize  # 
 from agentgym.chat.tokenize import encode  # noqa: E402
 from tests.chat.corpus import GOLDEN_DATE, TOOLS  # noqa: E402
 
+
 def template_file(family: str) -> str:
     """The file name of the latest revision's publisher template (make_golden.py's SOURCES)."""
     from tests.chat.golden.make_golden import SOURCES

@@ -147,5 +147,7 @@ def test_appended_text_is_the_full_renders_suffix(
             assert added == after[len(before) :]
         before = after
         assert len(tok.ids) == len(tok.assistant_mask)
-    if not options and not family.startswith("hermes3"):  # hermes3: the last tool result has no newline
+    if not options and not family.startswith(
+        "hermes3"
+    ):  # hermes3: the last tool result has no newline
         assert stable_steps > 0
