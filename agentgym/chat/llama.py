@@ -145,7 +145,10 @@ class Llama31(ChatFormat):
         tagged = stripped.startswith(PYTHON_TAG)
         if tagged:
             stripped = stripped[len(PYTHON_TAG) :].strip()
-        if tagged or stripped.startswith('{"name"') or stripped.startswith('{ "name"'):
+        # As vLLM's llama3_json parser: text that opens with "{" is a call attempt (here when it
+        # names one: "name" or "parameters" in it), so a broken call is a ParseError, not text.
+        attempt = stripped.startswith("{") and ("name" in stripped or "parameters" in stripped)
+        if tagged or attempt:
             obj = loads_json(stripped, "the tool call", completion)
             if not isinstance(obj, dict) or "name" not in obj:
                 raise ParseError(

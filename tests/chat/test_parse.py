@@ -121,7 +121,10 @@ MALFORMED = {
     "qwen2.5": ['<tool_call>\n{"name": "bash", "arguments": {"command": "ls"}}'],
     "hermes3": ['<tool_call>\n{"name": "bash" "arguments": {}}\n</tool_call>'],
     "qwen3-coder": ["<tool_call>\n<function=bash>\n<parameter=command>\nls\n</parameter>\n"],
-    "llama3.1": ['{"name": "bash", "parameters": {"command": "ls"'],
+    "llama3.1": [
+        '{"name": "bash", "parameters": {"command": "ls"',
+        '{name": "bash", "parameters": {"command": "ls"}}',
+    ],
     "llama3.2": ['<|python_tag|>{"name": "bash", "parameters": }'],
     "mistral": ['[TOOL_CALLS][{"name": "bash", "arguments": {"command": "ls"}'],
     "minimax-m2": [
