@@ -3,6 +3,10 @@
 Not run by the tests. Usage::
 
     python tests/chat/golden/make_golden.py TEMPLATE_DIR [FORMAT ...]
+    python tests/chat/golden/make_golden.py --compare TEMPLATE_DIR OTHER_DIR [FORMAT ...]
+
+(The second form cross-checks two independent copies of the templates: it renders the corpus
+with both and reports per format how many cases agree; nothing is written.)
 
 ``TEMPLATE_DIR`` holds the publishers' template texts under the file names of ``SOURCES``
 (third-party text: it is NOT committed; ``SOURCES`` says where each was read, and every
@@ -275,9 +279,32 @@ def render_case(name: str, case: dict, texts: dict[str, str]) -> dict:
     return {"error": raw_error}
 
 
+def compare(ref: Path, other: Path, wanted: list[str]) -> None:
+    """Cross-check: render the corpus with the templates of two folders (two independent
+    copies of the same publisher file) and report, per format, how many cases agree."""
+    chat_template_utils.datetime = _FixedDatetime
+    for name in wanted:
+        src = SOURCES[name]
+        files = [f for f in (src.file, src.no_tools_file) if f]
+        if not all((other / f).exists() for f in files):
+            continue
+        a = {f: (ref / f).read_text() for f in files}
+        b = {f: (other / f).read_text() for f in files}
+        differ = [
+            case for case, c in CASES.items() if render_case(name, c, a) != render_case(name, c, b)
+        ]
+        print(
+            f"{name:22s} {len(CASES) - len(differ)}/{len(CASES)} cases render the same"
+            + (f"; differ: {', '.join(differ)}" if differ else "")
+        )
+
+
 def main(argv: list[str]) -> None:
     if not argv:
         sys.exit(__doc__)
+    if argv[0] == "--compare":  # make_golden.py --compare DIR OTHER_DIR [FORMAT ...]
+        compare(Path(argv[1]), Path(argv[2]), argv[3:] or list(SOURCES))
+        return
     ref = Path(argv[0])
     wanted = argv[1:] or list(SOURCES)
     unknown = [f for f in wanted if f not in SOURCES]
