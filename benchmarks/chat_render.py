@@ -3,12 +3,13 @@
 For a 200-turn coding trajectory and every chat family, measure:
 - incremental: ``Tokenized.append`` of each new (assistant, tool) pair, as a rollout does;
 - baseline: the usual way, ``tokenizer.apply_chat_template(all messages, tokenize=True)``
-  every turn. The baseline uses the publisher's template from ``$REF_TEMPLATES`` when the
-  file is there (see tests/chat/golden/make_golden.py), else our own ``render`` of the whole
-  conversation + encode (recorded as ``baseline_kind``).
+  every turn. The baseline uses the publisher's template (latest revision) from
+  ``--templates DIR`` (default ``$REF_TEMPLATES``, else /tmp/ref_templates; file names as in
+  tests/chat/golden/make_golden.py) when the file is there, else our own ``render`` of the
+  whole conversation + encode (recorded as ``baseline_kind``).
 Also parse throughput (completions/s). Prints a table, writes benchmarks/results/chat_render.json.
 
-    python benchmarks/chat_render.py [--turns 200]
+    python benchmarks/chat_render.py [--turns 200] [--templates DIR]
 """
 
 from __future__ import annotations
@@ -23,16 +24,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agentgym.chat import get_format, list_formats, tokenize  # noqa: E402
+from agentgym.chat import get_format, list_formats, resolve_format, tokenize  # noqa: E402
 from agentgym.chat.tokenize import encode  # noqa: E402
 from tests.chat.corpus import GOLDEN_DATE, TOOLS  # noqa: E402
 
-TEMPLATE_FILES = {
-    "qwen2.5": "qwen25.jinja", "qwen3": "qwen3.jinja", "qwen3-coder": "qwen3coder.jinja",
-    "llama3.1": "llama31.jinja", "llama3.2": "llama32.jinja", "mistral": "mistral_nemo.jinja",
-    "minimax-m2": "minimax.jinja", "glm-4.6": "glm46.jinja", "gpt-oss": "gptoss.jinja",
-    "hermes3": "hermes3.jinja", "kimi-k2": "kimi.jinja", "deepseek-v3.1": "deepseek31.jinja",
-}  # fmt: skip
+
+def template_file(family: str) -> str:
+    """The file name of the latest revision's publisher template (make_golden.py's SOURCES)."""
+    from tests.chat.golden.make_golden import SOURCES
+
+    return SOURCES[resolve_format(family)].file
 
 
 def make_tokenizer():
@@ -83,7 +84,7 @@ def trajectory(family: str, turns: int) -> list[dict]:
 def bench_family(family: str, hf_tok, turns: int, ref: Path) -> dict:
     fmt = get_format(family)
     msgs = trajectory(family, turns)
-    template_path = ref / TEMPLATE_FILES[family]
+    template_path = ref / template_file(family)
     kind = (
         "apply_chat_template(publisher template)"
         if template_path.exists()
@@ -153,8 +154,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--turns", type=int, default=200)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/chat_render.json")
+    ap.add_argument(
+        "--templates",
+        type=Path,
+        default=Path(os.environ.get("REF_TEMPLATES", "/tmp/ref_templates")),
+        help="folder with the publishers' template texts (see make_golden.py)",
+    )
     args = ap.parse_args()
-    ref = Path(os.environ.get("REF_TEMPLATES", "/tmp/ref_templates"))
+    ref = args.templates
     hf_tok = make_tokenizer()
     results = {}
     print(

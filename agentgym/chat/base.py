@@ -185,12 +185,21 @@ class ChatFormat:
     special_tokens: ClassVar[tuple[str, ...]] = ()
     family_options: ClassVar[dict[str, str]] = {}
     reference: ClassVar[str] = ""  # the model whose template this matches
+    # The publisher's template revision this class renders: the release month of the
+    # checkpoint that shipped it (``get_format("family@revision")``), and where it was read.
+    revision: ClassVar[str] = ""
+    source: ClassVar[str] = ""
     # True when ``_segments`` places tools itself for ``tools='user'`` (else the base folds
     # ``tools_declaration`` into the first user turn and gives the family no tools).
     handles_tools_option: ClassVar[bool] = False
     # True when the family still needs ``tools`` for ``tools_placement='user'`` (it then
     # leaves out its own declaration; the base folds ``tools_declaration`` into the user turn).
     keeps_tools_when_moved: ClassVar[bool] = False
+
+    @classmethod
+    def full_name(cls) -> str:
+        """``family@revision``: the name that selects exactly this template revision."""
+        return f"{cls.name}@{cls.revision}"
 
     @property
     def options(self) -> dict[str, str]:
@@ -371,8 +380,12 @@ class ChatFormat:
         tools: Sequence[ToolSpec | dict[str, Any]] | None = None,
         *,
         validate: bool = True,
+        **options: Any,
     ) -> Message:
         """Split a raw completion into reasoning, content and tool calls.
+
+        ``options`` are the render options the prompt was made with, where they change what
+        the completion looks like (deepseek-v3.1's ``thinking``: the prompt opened ``<think>``).
 
         ``tools`` guide argument typing; with ``validate`` (default) calls to unknown tools
         or with arguments failing the schema are a ParseError too. An env that validates
@@ -381,9 +394,15 @@ class ChatFormat:
         """
         if not isinstance(completion, str):
             raise ParseError(f"completion must be text, got {type(completion).__name__}")
+        check_unicode(completion)
+        if options:
+            self.check_options(options)
         tool_dicts = normalize_tools(tools)
         try:
-            msg = self._parse(completion, tool_dicts)
+            if options:
+                msg = self._parse_with_options(completion, tool_dicts, options)
+            else:
+                msg = self._parse(completion, tool_dicts)
         except ParseError:
             raise
         except Exception as exc:  # a parser bug must not kill the episode
@@ -396,11 +415,31 @@ class ChatFormat:
     def _parse(self, completion: str, tools: list[dict[str, Any]] | None) -> Message:
         raise NotImplementedError
 
+    def _parse_with_options(
+        self, completion: str, tools: list[dict[str, Any]] | None, options: dict[str, Any]
+    ) -> Message:
+        """``_parse`` for a prompt rendered with ``options`` (most families ignore them)."""
+        return self._parse(completion, tools)
+
     def __repr__(self) -> str:
-        return f"<ChatFormat {self.name}>"
+        return f"<ChatFormat {self.full_name()}>"
 
 
 # --- helpers shared by the families ---------------------------------------------------------
+
+
+def check_unicode(completion: str) -> None:
+    """A ParseError naming the position of an unpaired UTF-16 surrogate (not valid text)."""
+    try:
+        completion.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = completion[exc.start]
+        raise ParseError(
+            f"the completion is not valid Unicode text: an unpaired surrogate U+{ord(char):04X} "
+            f"at position {exc.start} (a half of a UTF-16 pair, e.g. a truncated emoji escape); "
+            "write the character itself or a complete \\uXXXX\\uXXXX pair.",
+            raw=completion,
+        ) from None
 
 
 def content_of(m: Message) -> str:
@@ -518,20 +557,30 @@ def check_no_calls_in_reasoning(reasoning: str | None, markers: Sequence[str], r
 
 
 def coerce_value(value: str, schema: dict[str, Any] | None) -> Any:
-    """Typed value for an XML-style parameter, using the tool's schema when it has one."""
-    types = (schema or {}).get("type")
-    if types in (None, "string") or (isinstance(types, list) and "string" in types):
+    """Typed value for an XML-style parameter, using the tool's schema when it has one.
+
+    No schema (no tools given): the text. A string type: the text. Otherwise JSON, then a
+    Python literal (templates that print values with Jinja's ``string`` filter write
+    ``True``, ``None`` and ``{'a': 1}``), else the text (the schema check reports it).
+    """
+    if schema is None:
+        return value
+    types = schema.get("type") if isinstance(schema, dict) else None
+    if types == "string" or (isinstance(types, list) and "string" in types):
         return value
     for candidate in (value, value.strip()):
         try:
             return json.loads(candidate)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             pass
-    lowered = value.strip()
-    if lowered in ("True", "False"):
-        return lowered == "True"
-    if lowered == "None":
-        return None
+    stripped = value.strip()
+    if stripped and len(stripped) < 100_000:
+        import ast
+
+        try:  # only JSON-shaped literals (no sets, bytes, complex numbers)
+            return json.loads(json.dumps(ast.literal_eval(stripped)))
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            pass
     return value
 
 

@@ -19,7 +19,7 @@ from agentgym.chat.base import (
     split_think,
     tojson,
 )
-from agentgym.errors import ParseError
+from agentgym.errors import ChatFormatError, ParseError
 from agentgym.types import Message, ToolCall
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
@@ -96,21 +96,22 @@ _QWEN_TOOLS_HEAD = (
 )
 
 
-def _qwen_tools_text(tools: list[dict[str, Any]], brace: str = "{") -> str:
-    """The Qwen tool declaration (Qwen2.5's template prints the example with doubled braces)."""
-    close = "}" * len(brace)
+def _qwen_tools_text(tools: list[dict[str, Any]]) -> str:
+    """The Qwen2.5 / Qwen3 tool declaration (single braces in the example call)."""
     return (
         _QWEN_TOOLS_HEAD
         + "".join("\n" + tojson(t) for t in tools)
         + "\n</tools>\n\nFor each function call, return a json object with function name and "
         "arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n"
-        f'{brace}"name": <function-name>, "arguments": <args-json-object>{close}\n</tool_call>'
+        '{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>'
     )
 
 
 class Qwen25(ChatFormat):
     name = "qwen2.5"
+    revision = "2024-09"
     reference = "Qwen/Qwen2.5-7B-Instruct"
+    source = "llama.cpp models/templates/Qwen-Qwen2.5-7B-Instruct.jinja (8b576b6c, 2025-01-30)"
     eos_token = IM_END
     end_of_turn = IM_END
     stop_strings = (IM_END, "<|endoftext|>")
@@ -118,7 +119,7 @@ class Qwen25(ChatFormat):
     default_system = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
     def tools_declaration(self, tools, date, options):
-        return _qwen_tools_text(tools, "{{")
+        return _qwen_tools_text(tools)
 
     def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         segs: list[Segment] = []
@@ -127,7 +128,7 @@ class Qwen25(ChatFormat):
         if start > 0:
             pass  # the preamble belongs to the earlier turns
         elif tools:
-            text = f"{IM_START}system\n{system}\n\n{_qwen_tools_text(tools, '{{')}{IM_END}\n"
+            text = f"{IM_START}system\n{system}\n\n{_qwen_tools_text(tools)}{IM_END}\n"
             segs.append(Segment(text, "text", 0 if has_system else -1))
         else:
             segs.append(
@@ -161,7 +162,9 @@ class Qwen25(ChatFormat):
 
 class Qwen3(ChatFormat):
     name = "qwen3"
+    revision = "2025-04"
     reference = "Qwen/Qwen3-8B (same template as Qwen3-0.6B)"
+    source = "llama.cpp models/templates/Qwen-Qwen3-0.6B.jinja (e121edc4, 2025-05-26)"
     eos_token = IM_END
     end_of_turn = IM_END
     stop_strings = (IM_END, "<|endoftext|>")
@@ -249,7 +252,12 @@ class Qwen3(ChatFormat):
 
 class Hermes3(ChatFormat):
     name = "hermes3"
+    revision = "2024-08"
     reference = "NousResearch/Hermes-3-Llama-3.1-8B (tool_use template; plain ChatML without tools)"
+    source = (
+        "llama.cpp models/templates/NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja "
+        "(8b576b6c); the no-tools ChatML template from the model card (no copy read)"
+    )
     bos_token = "<|begin_of_text|>"
     eos_token = IM_END
     end_of_turn = IM_END
@@ -266,19 +274,36 @@ class Hermes3(ChatFormat):
     )
 
     @staticmethod
-    def _py_type(spec: Any) -> str:
+    def _py_type(spec: Any, depth: int = 0) -> str:
+        """The template's ``json_to_python_type`` macro, odd cases included.
+
+        It looks up ``spec.type``; an array recurses on ``spec|items`` (the schema's key/value
+        pairs, which have no ``type``), so every array is ``list[Union[]]``; a missing type is
+        iterable (Jinja's Undefined), so it prints ``Union[]``; a type list prints a Union of
+        each entry; any other type *string* is iterable too and recurses on its characters
+        forever (RecursionError in the template).
+        """
         basic = {"string": "str", "number": "float", "integer": "int", "boolean": "bool"}
-        t = spec.get("type") if isinstance(spec, dict) else None
-        if isinstance(t, str) and t in basic:
+        missing = not isinstance(spec, dict) or "type" not in spec
+        t = None if missing else spec["type"]
+        if not missing and isinstance(t, str) and t in basic:
             return basic[t]
         if t == "array":
-            return "list[Any]"  # the template passes the schema's items() pairs, which have no type
+            return "list[Union[]]"
         if t == "object":
             if "additionalProperties" in spec:
-                return "dict[str, " + Hermes3._py_type(spec["additionalProperties"]) + "]"
+                return "dict[str, " + Hermes3._py_type(spec["additionalProperties"], depth) + "]"
             return "dict"
-        if isinstance(t, list):
-            return "Union[" + ",".join(Hermes3._py_type({"type": x}) for x in t) + "]"
+        if missing:
+            return "Union[]"
+        if isinstance(t, str | list | tuple | dict):
+            if isinstance(t, str) and t:
+                raise ChatFormatError(
+                    f"JSON-schema type {t!r} sends Hermes 3's template into endless recursion "
+                    "(its json_to_python_type macro knows string, number, integer, boolean, "
+                    "array and object); use one of those (or a type list of them)."
+                )
+            return "Union[" + ",".join(Hermes3._py_type({"type": x}, depth + 1) for x in t) + "]"
         return "Any"
 
     def _tools_system(self, tools: list[dict[str, Any]]) -> str:
@@ -369,21 +394,53 @@ class Hermes3(ChatFormat):
         return parse_json_calls(completion, think=False)
 
 
-# One <tool_call> block may hold several <function=...> blocks: each is a call, run in order
-# (as vLLM's qwen3_coder parser does: every <function=...></function> inside every block).
-_XML_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.S)
-_XML_FUNCTION = re.compile(r"\s*<function=([^>\n]*)>(.*?)</function>\s*", re.S)
-_XML_PARAM = re.compile(r"<parameter=([^>\n]*)>\n?(.*?)\n?</parameter>", re.S)
+_BLOCK = re.compile(r"<tool_call>(.*?)</tool_call>", re.S)
+_FUNCTION = re.compile(r"<function=([^>\n]*)>(.*?)</function>", re.S)
+# A value ends at the "\n</parameter>" that closes it: the one followed by the next parameter
+# or the end of the function (so a value may itself contain "</parameter>").
+_XML_PARAM = re.compile(r"<parameter=([^>\n]*)>\n?(.*?)\n?</parameter>\s*(?=<parameter=|$)", re.S)
 
 
 def _jinja_string(value: Any) -> str:
-    """Jinja's ``string`` filter: Python ``str()`` (so dicts print as Python reprs)."""
+    """Jinja's ``string`` filter: Python ``str()`` (dicts print as Python reprs, True as True)."""
     return value if isinstance(value, str) else str(value)
 
 
+def _backticked_list(items: Any, tag: str) -> str:
+    """Qwen3-Coder July 2025 ``render_item_list``: ``\\n<tag>[`a`, 1]</tag>``."""
+    if items is None or isinstance(items, int | float | bool) or not items:
+        return ""  # undefined, not iterable or empty: nothing
+    if isinstance(items, dict):
+        items = list(items)
+    inner = ", ".join(f"`{x}`" if isinstance(x, str) else _jinja_string(x) for x in items)
+    return f"\n<{tag}>[{inner}]</{tag}>"
+
+
+_QWEN3_CODER_FORMAT_REMINDER = (
+    "\n\nIf you choose to call a function ONLY reply in the following format with NO suffix:\n\n"
+    "<tool_call>\n<function=example_function_name>\n<parameter=example_parameter_1>\nvalue_1\n"
+    "</parameter>\n<parameter=example_parameter_2>\nThis is the value for the second parameter\n"
+    "that can span\nmultiple lines\n</parameter>\n</function>\n</tool_call>\n\n<IMPORTANT>\nReminder:\n"
+    "- Function calls MUST follow the specified format: an inner <function=...></function> block must "
+    "be nested within <tool_call></tool_call> XML tags\n- Required parameters MUST be specified\n"
+    "- You may provide optional reasoning for your function call in natural language BEFORE the "
+    "function call, but NOT after\n- If there is no function call available, answer the question like "
+    "normal with your current knowledge and do not tell the user about function calls\n</IMPORTANT>"
+)
+
+
 class Qwen3Coder(ChatFormat):
+    """Qwen3-Coder, template of 2025-08 (Qwen3-Coder-30B-A3B-Instruct's ``chat_template.jinja``
+    as updated about 2025-08-21): ``# Tools`` header, every schema key rendered by
+    ``render_extra_keys``, object and array argument values printed as JSON."""
+
     name = "qwen3-coder"
-    reference = "Qwen/Qwen3-Coder-30B-A3B-Instruct"
+    revision = "2025-08"
+    reference = "Qwen/Qwen3-Coder-30B-A3B-Instruct (and -480B-A35B-Instruct)"
+    source = (
+        "llama.cpp models/templates/Qwen3-Coder.jinja at d1fe9434 ('sync with upstream', "
+        "2025-09-18); same text as vLLM examples/tool_chat_template_qwen3coder.jinja"
+    )
     eos_token = IM_END
     end_of_turn = IM_END
     stop_strings = (IM_END, "<|endoftext|>")
@@ -391,57 +448,50 @@ class Qwen3Coder(ChatFormat):
     default_system = (
         "You are Qwen, a helpful AI assistant that can interact with a computer to solve tasks."
     )
+    tools_header = "\n\n# Tools\n\nYou have access to the following functions:\n\n<tools>"
 
     @staticmethod
-    def _item_list(items: Any) -> str:
-        if not isinstance(items, list | tuple) or not items:
+    def _extra_keys(obj: Any, handled: tuple[str, ...]) -> str:
+        """``render_extra_keys``: every other key, JSON for mappings and lists, else ``string``."""
+        if not isinstance(obj, dict):
             return ""
-        return (
-            "\n<required>["
-            + ", ".join(f"`{x}`" if isinstance(x, str) else str(x) for x in items)
-            + "]</required>"
-        )
+        text = ""
+        for key, value in obj.items():
+            if key in handled:
+                continue
+            shown = (
+                tojson(value) if isinstance(value, dict | list | tuple) else _jinja_string(value)
+            )
+            text += f"\n<{key}>{shown}</{key}>"
+        return text
+
+    def _function_text(self, fn: dict[str, Any]) -> str:
+        text = f"\n<function>\n<name>{fn['name']}</name>"
+        if "description" in fn:
+            text += f"\n<description>{str(fn['description']).strip()}</description>"
+        text += "\n<parameters>"
+        params = fn.get("parameters")
+        if isinstance(params, dict) and isinstance(params.get("properties"), dict):
+            for pname, fields in params["properties"].items():
+                text += f"\n<parameter>\n<name>{pname}</name>"
+                if isinstance(fields, dict) and "type" in fields:
+                    text += f"\n<type>{_jinja_string(fields['type'])}</type>"
+                if isinstance(fields, dict) and "description" in fields:
+                    text += f"\n<description>{str(fields['description']).strip()}</description>"
+                text += self._extra_keys(fields, ("name", "type", "description"))
+                text += "\n</parameter>"
+        text += self._extra_keys(params, ("type", "properties")) + "\n</parameters>"
+        text += self._extra_keys(fn, ("type", "name", "description", "parameters"))
+        return text + "\n</function>"
 
     def _tools_text(self, tools: list[dict[str, Any]]) -> str:
-        text = "\n\nYou have access to the following functions:\n\n<tools>"
-        for tool in tools:
-            fn = tool["function"]
-            params = fn.get("parameters") or {}
-            text += f"\n<function>\n<name>{fn['name']}</name>"
-            text += f"\n<description>{str(fn.get('description', '')).strip()}</description>\n<parameters>"
-            for pname, fields in (params.get("properties") or {}).items():
-                text += f"\n<parameter>\n<name>{pname}</name>"
-                if "type" in fields:
-                    text += f"\n<type>{_jinja_string(fields['type'])}</type>"
-                if "description" in fields:
-                    text += f"\n<description>{str(fields['description']).strip()}</description>"
-                for key, value in fields.items():
-                    if not key or key in ("type", "description", "enum", "required"):
-                        continue
-                    normed = key.replace("-", "_").replace(" ", "_").replace("$", "")
-                    if isinstance(value, dict):
-                        text += f"\n<{normed}>{tojson(value)}</{normed}>"
-                    elif value is not None:
-                        text += f"\n<{normed}>{_jinja_string(value)}</{normed}>"
-                text += self._item_list(fields.get("required")) + "\n</parameter>"
-            text += self._item_list(params.get("required")) + "\n</parameters>"
-            if "return" in fn:
-                ret = fn["return"]
-                text += f"\n<return>{tojson(ret) if isinstance(ret, dict) else _jinja_string(ret)}</return>"
-            text += "\n</function>"
-        text += "\n</tools>"
-        text += (
-            "\n\nIf you choose to call a function ONLY reply in the following format with NO suffix:\n\n"
-            "<tool_call>\n<function=example_function_name>\n<parameter=example_parameter_1>\nvalue_1\n"
-            "</parameter>\n<parameter=example_parameter_2>\nThis is the value for the second parameter\n"
-            "that can span\nmultiple lines\n</parameter>\n</function>\n</tool_call>\n\n<IMPORTANT>\nReminder:\n"
-            "- Function calls MUST follow the specified format: an inner <function=...></function> block must "
-            "be nested within <tool_call></tool_call> XML tags\n- Required parameters MUST be specified\n"
-            "- You may provide optional reasoning for your function call in natural language BEFORE the "
-            "function call, but NOT after\n- If there is no function call available, answer the question like "
-            "normal with your current knowledge and do not tell the user about function calls\n</IMPORTANT>"
-        )
-        return text
+        body = "".join(self._function_text(t["function"]) for t in tools)
+        return self.tools_header + body + "\n</tools>" + _QWEN3_CODER_FORMAT_REMINDER
+
+    @staticmethod
+    def _value_text(value: Any) -> str:
+        """A parameter value: JSON for mappings and sequences, Jinja ``string`` otherwise."""
+        return tojson(value) if isinstance(value, dict | list | tuple) else _jinja_string(value)
 
     def tools_declaration(self, tools, date, options):
         return self._tools_text(tools).lstrip("\n")
@@ -472,7 +522,7 @@ class Qwen3Coder(ChatFormat):
                 for c in m.tool_calls:
                     body += f"\n<tool_call>\n<function={c.name}>\n"
                     for k, v in c.arguments.items():
-                        body += f"<parameter={k}>\n{_jinja_string(v)}\n</parameter>\n"
+                        body += f"<parameter={k}>\n{self._value_text(v)}\n</parameter>\n"
                     body += "</function>\n</tool_call>"
                 segs += _assistant(body[1:] + IM_END, i)
             elif m.role == "assistant":
@@ -495,28 +545,43 @@ class Qwen3Coder(ChatFormat):
         check_no_calls_in_reasoning(reasoning, ["<tool_call>"], completion)
         first = rest.find("<tool_call>")
         if first < 0:
+            if "<function=" in rest:
+                raise ParseError(
+                    "a <function=...> block must be inside <tool_call> ... </tool_call>.",
+                    raw=completion,
+                )
             return Message(role="assistant", content=rest, reasoning=reasoning)
         content, calls_text = rest[:first], rest[first:]
         calls = []
-        for block in _XML_CALL.finditer(calls_text):
-            functions = list(_XML_FUNCTION.finditer(block.group(1)))
-            if not functions or _XML_FUNCTION.sub("", block.group(1)).strip():
+        # Like vLLM's qwen3_coder parser: every <function=...> block of a <tool_call> block is
+        # its own call, in order.
+        for block in _BLOCK.finditer(calls_text):
+            inner = block.group(1)
+            functions = list(_FUNCTION.finditer(inner))
+            if not functions or _FUNCTION.sub("", inner).strip():
                 raise ParseError(
-                    "a tool call is malformed; write <tool_call>\\n<function=NAME>\\n<parameter=KEY>\\nVALUE\\n"
-                    "</parameter>\\n</function>\\n</tool_call>, closing every tag.",
+                    "a <tool_call> block must hold <function=NAME> ... </function> blocks and "
+                    "nothing else.",
                     raw=completion,
                 )
-            for match in functions:
-                name = match.group(1).strip()
+            for fm in functions:
+                name = fm.group(1).strip()
+                body = fm.group(2)
                 props = schema_props(tools, name)
                 args: dict[str, Any] = {}
-                for pm in _XML_PARAM.finditer(match.group(2)):
+                for pm in _XML_PARAM.finditer(body.strip("\n") + "\n"):
                     key = pm.group(1).strip()
-                    args[key] = coerce_value(pm.group(2), props.get(key))
+                    args[key] = coerce_value(pm.group(2), props.get(key) if tools else None)
+                if _XML_PARAM.sub("", body.strip("\n") + "\n").strip():
+                    raise ParseError(
+                        f"malformed parameters in the call to {name!r}; write "
+                        "<parameter=KEY>\\nVALUE\\n</parameter> for each one.",
+                        raw=completion,
+                    )
                 calls.append(make_call(name, args, completion))
-        leftover = _XML_CALL.sub("", calls_text).strip()
-        if leftover or not calls:
-            if "<tool_call>" in leftover:
+        leftover = _BLOCK.sub("", calls_text).strip()
+        if leftover:
+            if "<tool_call>" in leftover or "<function=" in leftover:
                 raise ParseError(
                     "a tool call is malformed; write <tool_call>\\n<function=NAME>\\n<parameter=KEY>\\nVALUE\\n"
                     "</parameter>\\n</function>\\n</tool_call>, closing every tag.",
@@ -530,3 +595,47 @@ class Qwen3Coder(ChatFormat):
         return Message(
             role="assistant", content=content or None, reasoning=reasoning, tool_calls=calls
         )
+
+
+class Qwen3Coder202507(Qwen3Coder):
+    """Qwen3-Coder, template of the July 2025 releases (480B-A35B 2025-07-22, 30B-A3B
+    2025-07-31): no ``# Tools`` header, ``enum``/``required`` as backticked lists, and every
+    argument value through Jinja's ``string`` filter (Python reprs for dicts and lists)."""
+
+    revision = "2025-07"
+    source = (
+        "llama.cpp models/templates/Qwen3-Coder.jinja at c920daf3 (PR #15019, 2025-08-02); "
+        "the same macros and argument rule as the copy in ollama issue #11621 and the "
+        "unsloth/Qwen3-Coder-30B-A3B-Instruct template"
+    )
+    tools_header = "\n\nYou have access to the following functions:\n\n<tools>"
+
+    def _function_text(self, fn: dict[str, Any]) -> str:
+        params = fn.get("parameters") or {}
+        text = f"\n<function>\n<name>{fn['name']}</name>"
+        text += (
+            f"\n<description>{str(fn.get('description', '')).strip()}</description>\n<parameters>"
+        )
+        for pname, fields in (params.get("properties") or {}).items():
+            text += f"\n<parameter>\n<name>{pname}</name>"
+            if "type" in fields:
+                text += f"\n<type>{_jinja_string(fields['type'])}</type>"
+            if "description" in fields:
+                text += f"\n<description>{str(fields['description']).strip()}</description>"
+            text += _backticked_list(fields.get("enum"), "enum")
+            for key, value in fields.items():
+                if key in ("type", "description", "enum", "required"):
+                    continue
+                shown = tojson(value) if isinstance(value, dict) else _jinja_string(value)
+                text += f"\n<{key}>{shown}</{key}>"
+            text += _backticked_list(fields.get("required"), "required") + "\n</parameter>"
+        text += _backticked_list(params.get("required"), "required") + "\n</parameters>"
+        if "return" in fn:
+            ret = fn["return"]
+            shown = tojson(ret) if isinstance(ret, dict) else _jinja_string(ret)
+            text += f"\n<return>{shown}</return>"
+        return text + "\n</function>"
+
+    @staticmethod
+    def _value_text(value: Any) -> str:
+        return _jinja_string(value)

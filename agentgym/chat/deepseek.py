@@ -29,7 +29,9 @@ _CALL = re.compile(
 
 class DeepSeekV31(ChatFormat):
     name = "deepseek-v3.1"
+    revision = "2025-08"
     reference = "deepseek-ai/DeepSeek-V3.1"
+    source = "llama.cpp models/templates/deepseek-ai-DeepSeek-V3.1.jinja (88021565, 2025-09-08)"
     bos_token = BOS
     eos_token = EOS
     end_of_turn = EOS
@@ -93,6 +95,19 @@ class DeepSeekV31(ChatFormat):
                 Segment(ASSISTANT + ("<think>" if thinking else "</think>"), "gen", len(messages))
             )
         return segs
+
+    def _parse_with_options(self, completion, tools, options):
+        if options.get("thinking"):
+            # The prompt opened <think>: everything up to </think> is reasoning, and a
+            # completion without </think> stopped inside it (cut off at the token limit).
+            text = completion[: -len(EOS)] if completion.endswith(EOS) else completion
+            if "</think>" not in text:
+                raise ParseError(
+                    "the thinking block is not closed: the completion ended inside it (cut off?); "
+                    "close it with </think>, then answer or call a tool.",
+                    raw=completion,
+                )
+        return self._parse(completion, tools)
 
     def _parse(self, completion, tools):
         text = completion[: -len(EOS)] if completion.endswith(EOS) else completion

@@ -25,7 +25,9 @@ _ARG = re.compile(r"<arg_key>(.*?)</arg_key>\s*<arg_value>(.*?)</arg_value>", re
 
 class GLM46(ChatFormat):
     name = "glm-4.6"
+    revision = "2025-09"
     reference = "zai-org/GLM-4.6"
+    source = "llama.cpp models/templates/GLM-4.6.jinja (1920345c, 2025-11-18)"
     eos_token = "<|endoftext|>"
     end_of_turn = ""  # the turn ends at the next role token (<|user|> / <|observation|>)
     stop_strings = ("<|user|>", "<|observation|>", "<|endoftext|>")

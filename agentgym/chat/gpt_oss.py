@@ -26,10 +26,27 @@ S, M, E, C, CALL, RET = (
     "<|call|>",
     "<|return|>",
 )
-_MSG = re.compile(
-    r"(?:<\|start\|>assistant)?(?P<to>\s*to=functions\.(?P<name>[^<\s]+))?<\|channel\|>(?P<channel>\w+)"
-    r"(?:\s+to=functions\.(?P<name2>[^<\s]+))?(?P<ctype>[^<]*)<\|message\|>(?P<body>.*?)(?P<end><\|end\|>|<\|call\|>|<\|return\|>|$)",
+# One message header, between the message start and <|message|>: the recipient may stand in
+# the role part (" to=functions.x<|channel|>commentary") or after the channel; the content
+# type may be "json", "<|constrain|>json" or "code".
+_HEADER = re.compile(
+    r"\s*(?:to=(?P<to1>[^\s<]*)\s*)?<\|channel\|>(?P<channel>[^\s<]*)"
+    r"(?:\s+to=(?P<to2>[^\s<]*))?\s*(?:<\|constrain\|>)?\s*(?P<ctype>[\w.-]*)\s*",
     re.S,
+)
+_ENDS = ("<|end|>", "<|call|>", "<|return|>")
+_MARKERS = (
+    "<|start|>",
+    "<|message|>",
+    "<|end|>",
+    "<|channel|>",
+    "<|call|>",
+    "<|return|>",
+    "<|constrain|>",
+    "to=functions.",
+)
+_CALL_FORM = (
+    "<|start|>assistant to=functions.NAME<|channel|>commentary json<|message|>{...}<|call|>"
 )
 
 
@@ -107,7 +124,9 @@ def _namespace(tools: list[dict[str, Any]]) -> str:
 
 class GptOss(ChatFormat):
     name = "gpt-oss"
+    revision = "2025-08"
     reference = "openai/gpt-oss-120b"
+    source = "llama.cpp models/templates/openai-gpt-oss-120b.jinja (b204a5a2, 2025-08-14)"
     eos_token = RET
     end_of_turn = RET  # <|call|> ends a tool-call turn; <|end|> is used when re-rendering history
     stop_strings = (RET, CALL, "<|endoftext|>")
@@ -145,6 +164,12 @@ class GptOss(ChatFormat):
                             "an assistant message contains <|channel|> tags; pass the analysis text as reasoning "
                             "and the final text as content."
                         )
+                if len(m.tool_calls) > 1:
+                    raise ChatFormatError(
+                        f"gpt-oss renders one tool call per assistant turn (message {i} has "
+                        f"{len(m.tool_calls)}; the publisher's template keeps the first and drops "
+                        "the others without a word); split parallel calls into separate turns."
+                    )
                 if m.tool_calls:
                     future_final = any(
                         f.role == "assistant" and not f.tool_calls for f in loop[j + 1 :]
@@ -213,47 +238,88 @@ class GptOss(ChatFormat):
         return segs
 
     def _parse(self, completion, tools):
+        if not any(mk in completion for mk in _MARKERS):
+            return Message(role="assistant", content=completion)  # no harmony framing at all
         reasoning: list[str] = []
         finals: list[str] = []
         calls = []
-        pos = 0
-        for match in _MSG.finditer(completion):
-            if completion[pos : match.start()].strip():
+        text, pos = completion, 0
+        while True:
+            if text.startswith(f"{S}assistant", pos):
+                pos += len(f"{S}assistant")
+            rest = text[pos:]
+            if not rest.strip():
+                break
+            at = rest.find(M)
+            if at < 0:
                 raise ParseError(
-                    "text outside a harmony message; every message is <|channel|>NAME<|message|>TEXT<|end|>.",
+                    f"the message header {rest[:60]!r} is cut off or malformed; every message is "
+                    "<|channel|>NAME<|message|>TEXT<|end|>, a tool call " + _CALL_FORM + ".",
                     raw=completion,
                 )
-            pos = match.end()
-            channel, body = match.group("channel"), match.group("body")
-            name = match.group("name") or match.group("name2")
-            if name:
-                if match.group("end") not in (CALL, "") and match.group("end") != E:
+            header = _HEADER.fullmatch(rest[:at])
+            if header is None:
+                raise ParseError(
+                    f"malformed message header {rest[:at][:80]!r}; write <|channel|>analysis, "
+                    "<|channel|>final or, for a tool call, " + _CALL_FORM + ".",
+                    raw=completion,
+                )
+            body_start = pos + at + len(M)
+            ends = [(i, e) for e in _ENDS if (i := text.find(e, body_start)) >= 0]
+            end_at, end = min(ends) if ends else (len(text), "")
+            body = text[body_start:end_at]
+            pos = end_at + len(end)
+            channel = header.group("channel")
+            recipient = header.group("to1") or header.group("to2")
+            if recipient is not None:
+                if not recipient.startswith("functions.") or recipient == "functions.":
+                    raise ParseError(
+                        f"unknown recipient {('to=' + recipient)[:60]!r}; call a tool as "
+                        + _CALL_FORM
+                        + ".",
+                        raw=completion,
+                    )
+                name = recipient[len("functions.") :]
+                if channel != "commentary":
+                    raise ParseError(
+                        f"the call to functions.{name} was sent on the {channel!r} channel; "
+                        "function calls go on the commentary channel: " + _CALL_FORM + ".",
+                        raw=completion,
+                    )
+                if end == RET:
                     raise ParseError("a tool call must end with <|call|>.", raw=completion)
+                if calls:
+                    raise ParseError(
+                        "one tool call per turn: the turn ends with the first call's <|call|>; "
+                        "make the next call after its result.",
+                        raw=completion,
+                    )
                 args = loads_json(
-                    body.strip() or "{}",
-                    f"the arguments of functions.{name}",
-                    completion,
+                    body.strip() or "{}", f"the arguments of functions.{name}", completion
                 )
                 calls.append(make_call(name, args, completion))
+            elif end == CALL:
+                raise ParseError(
+                    f"a {channel!r} message ends with <|call|> but names no tool; a tool call is "
+                    + _CALL_FORM
+                    + ".",
+                    raw=completion,
+                )
             elif channel == "analysis":
                 reasoning.append(body)
             elif channel in ("final", "commentary"):
                 finals.append(body)
             else:
                 raise ParseError(
-                    f"unknown channel {channel!r}; use analysis, commentary or final.",
+                    f"unknown channel {channel[:40]!r}; use analysis, commentary or final.",
                     raw=completion,
                 )
-            if pos >= len(completion):
-                break
-        rest = completion[pos:].strip()
-        if rest and rest not in (S, f"{S}assistant"):
-            if not finals and not reasoning and not calls:
-                return Message(role="assistant", content=completion)  # no harmony framing at all
-            raise ParseError(
-                f"unexpected text after the last message: {rest[:80]!r}; close each message with <|end|>.",
-                raw=completion,
-            )
+            if pos < len(text) and not text.startswith(S, pos) and text[pos:].strip():
+                raise ParseError(
+                    f"unexpected text after a message: {text[pos:][:80]!r}; start the next "
+                    "message with <|start|>assistant.",
+                    raw=completion,
+                )
         return Message(
             role="assistant",
             content="".join(finals),

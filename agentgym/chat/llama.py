@@ -29,7 +29,12 @@ def _header(role: str) -> str:
 
 class Llama31(ChatFormat):
     name = "llama3.1"
+    revision = "2024-07"
     reference = "meta-llama/Llama-3.1-8B-Instruct"
+    source = (
+        "llama.cpp models/templates/meta-llama-Llama-3.1-8B-Instruct.jinja (8b576b6c); same "
+        "text as meta-llama-Llama-3.3-70B-Instruct.jinja"
+    )
     bos_token = BOT
     eos_token = EOT
     end_of_turn = EOT
@@ -140,7 +145,10 @@ class Llama31(ChatFormat):
         tagged = stripped.startswith(PYTHON_TAG)
         if tagged:
             stripped = stripped[len(PYTHON_TAG) :].strip()
-        if tagged or stripped.startswith('{"name"') or stripped.startswith('{ "name"'):
+        # As vLLM's llama3_json parser: text that opens with "{" is a call attempt (here when it
+        # names one: "name" or "parameters" in it), so a broken call is a ParseError, not text.
+        attempt = stripped.startswith("{") and ("name" in stripped or "parameters" in stripped)
+        if tagged or attempt:
             obj = loads_json(stripped, "the tool call", completion)
             if not isinstance(obj, dict) or "name" not in obj:
                 raise ParseError(
@@ -156,5 +164,7 @@ class Llama31(ChatFormat):
 
 class Llama32(Llama31):
     name = "llama3.2"
+    revision = "2024-09"
     reference = "meta-llama/Llama-3.2-3B-Instruct"
+    source = "llama.cpp models/templates/meta-llama-Llama-3.2-3B-Instruct.jinja (8b576b6c)"
     fixed_default_date = False  # prints today's date

@@ -21,12 +21,19 @@ from agentgym.types import Message
 BEGIN, END = "<minimax:tool_call>", "</minimax:tool_call>"
 EOT = "[e~["
 _INVOKE = re.compile(r'<invoke name="([^"]*)">(.*?)</invoke>', re.S)
-_PARAM = re.compile(r'<parameter name="([^"]*)">(.*?)</parameter>', re.S)
+# A value ends at the "</parameter>" followed by the next parameter or the end of the invoke
+# (so a value may itself contain "</parameter>").
+_PARAM = re.compile(r'<parameter name="([^"]*)">(.*?)</parameter>\s*(?=<parameter name="|$)', re.S)
 
 
 class MiniMaxM2(ChatFormat):
     name = "minimax-m2"
+    revision = "2025-10"
     reference = "MiniMaxAI/MiniMax-M2"
+    source = (
+        "llama.cpp models/templates/MiniMax-M2.jinja (1920345c, 2025-11-18); the message "
+        "layout agrees with llama.cpp's unsloth-MiniMax-M2.jinja"
+    )
     eos_token = EOT
     end_of_turn = EOT
     stop_strings = (EOT,)
@@ -91,7 +98,7 @@ class MiniMaxM2(ChatFormat):
                     body += f"<think>\n{reasoning}\n</think>\n\n"
                 body += content
                 if m.tool_calls:
-                    body += BEGIN + "\n"
+                    body += "\n" + BEGIN + "\n"  # the template writes "\n" before the block
                     for c in m.tool_calls:
                         body += f'<invoke name="{c.name}">\n'
                         for k, v in c.arguments.items():
@@ -141,6 +148,7 @@ class MiniMaxM2(ChatFormat):
                 )
             return Message(role="assistant", content=rest, reasoning=reasoning)
         content, block = rest[:first], rest[first + len(BEGIN) :]
+        content = content.removesuffix("\n")  # the template writes "\n" before the block
         if END not in block:
             raise ParseError(
                 f"the tool call block is not closed; end it with {END}.", raw=completion
@@ -149,10 +157,17 @@ class MiniMaxM2(ChatFormat):
         calls = []
         for inv in _INVOKE.finditer(block):
             props = schema_props(tools, inv.group(1))
+            body = inv.group(2).strip()
             args = {
-                p.group(1): coerce_value(p.group(2), props.get(p.group(1)))
-                for p in _PARAM.finditer(inv.group(2))
+                p.group(1): coerce_value(p.group(2), props.get(p.group(1)) if tools else None)
+                for p in _PARAM.finditer(body)
             }
+            if _PARAM.sub("", body).strip():
+                raise ParseError(
+                    f"malformed parameters in the call to {inv.group(1)!r}; write "
+                    '<parameter name="KEY">VALUE</parameter> for each one.',
+                    raw=completion,
+                )
             calls.append(make_call(inv.group(1), args, completion))
         if not calls or _INVOKE.sub("", block).strip() or after.strip():
             raise ParseError(

@@ -22,7 +22,9 @@ _ID = re.compile(r"^[A-Za-z0-9]{9}$")
 
 class MistralNemo(ChatFormat):
     name = "mistral"
+    revision = "2024-07"
     reference = "mistralai/Mistral-Nemo-Instruct-2407"
+    source = "llama.cpp models/templates/mistralai-Mistral-Nemo-Instruct-2407.jinja (8b576b6c)"
     bos_token = "<s>"
     eos_token = "</s>"
     end_of_turn = "</s>"

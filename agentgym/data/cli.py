@@ -30,13 +30,23 @@ MAX_LISTED = 20
 def _formats(value: str | None) -> list[str] | None:
     if not value:
         return None
-    from agentgym.chat import list_formats
+    from agentgym.chat import list_formats, resolve_format
+    from agentgym.errors import ChatFormatError
 
     names = [f.strip() for f in value.split(",") if f.strip()]
-    unknown = [f for f in names if f not in list_formats() or f == "hf"]
+    unknown = []
+    for name in names:
+        try:
+            resolve_format(name)
+        except ChatFormatError:
+            unknown.append(name)
+    unknown += [f for f in names if f == "hf"]
     if unknown:
         known = ", ".join(f for f in list_formats() if f != "hf")
-        raise DataError(f"unknown chat format(s) {', '.join(unknown)}; known: {known}")
+        raise DataError(
+            f"unknown chat format(s) {', '.join(unknown)}; known: {known} "
+            "(pin a template revision as FAMILY@REVISION, e.g. kimi-k2@2025-07)"
+        )
     return names
 
 

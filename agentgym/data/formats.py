@@ -8,9 +8,15 @@ from collections.abc import Sequence
 from agentgym.types import Message, ToolCall
 
 
+def _family(name: str) -> str:
+    """The family of a chat format name (``kimi-k2@2025-07`` -> ``kimi-k2``)."""
+    return name.split("@", 1)[0]
+
+
 def call_id_for(family: str, call_id: str, name: str, index: int) -> str:
     """A tool-call id the family's template accepts (Mistral: 9 alphanumerics; Kimi K2:
     ``functions.NAME:IDX``); other families take any id unchanged."""
+    family = _family(family)
     if family == "mistral":
         if len(call_id) == 9 and call_id.isalnum():
             return call_id
@@ -22,7 +28,7 @@ def call_id_for(family: str, call_id: str, name: str, index: int) -> str:
 
 def fit_call_ids(messages: Sequence[Message], family: str) -> list[Message]:
     """Rewrite call ids (and the tool results that answer them) into the family's shape."""
-    if family not in ("mistral", "kimi-k2"):
+    if _family(family) not in ("mistral", "kimi-k2"):
         return list(messages)
     mapping: dict[str, str] = {}
     out: list[Message] = []
@@ -42,7 +48,9 @@ def fit_call_ids(messages: Sequence[Message], family: str) -> list[Message]:
     return out
 
 
-SINGLE_CALL_FAMILIES = frozenset({"llama3.1", "llama3.2"})
+# Templates with one call per assistant message (gpt-oss's keeps only the first; agentgym
+# raises rather than drop the others).
+SINGLE_CALL_FAMILIES = frozenset({"llama3.1", "llama3.2", "gpt-oss"})
 
 
 def split_parallel_calls(messages: Sequence[Message]) -> list[Message]:
@@ -77,7 +85,7 @@ def split_parallel_calls(messages: Sequence[Message]) -> list[Message]:
 
 def fit_messages(messages: Sequence[Message], family: str) -> list[Message]:
     """Everything a family's template needs: call-id shapes and one call per turn."""
-    if family in SINGLE_CALL_FAMILIES:
+    if _family(family) in SINGLE_CALL_FAMILIES:
         messages = split_parallel_calls(messages)
     return fit_call_ids(messages, family)
 

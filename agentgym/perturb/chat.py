@@ -38,10 +38,25 @@ class SwitchFormatOptions(PerturbRecord):
     @classmethod
     def _known(cls, value: list[str] | None) -> list[str] | None:
         if value is not None:
-            unknown = [f for f in value if f not in FAMILIES]
+            unknown = [f for f in value if not _is_format(f)]
             if unknown or not value:
-                raise ValueError(f"unknown chat formats {unknown}; known: {', '.join(FAMILIES)}")
+                raise ValueError(
+                    f"unknown chat formats {unknown}; known: {', '.join(FAMILIES)} "
+                    "(or FAMILY@REVISION, e.g. kimi-k2@2025-07)"
+                )
         return value
+
+
+def _is_format(name: str) -> bool:
+    """A family or a ``family@revision`` that ``agentgym.chat.get_format`` accepts."""
+    from agentgym.chat import resolve_format
+    from agentgym.errors import ChatFormatError
+
+    try:
+        resolve_format(name)
+    except ChatFormatError:
+        return False
+    return name != "hf"
 
 
 def _choose(rng, items):

@@ -13,7 +13,7 @@ from agentgym.errors import ParseError
 from agentgym.types import Message, ToolCall
 from tests.chat.corpus import TOOLS
 
-FAMILIES = [f for f in list_formats() if f != "hf"]
+FAMILIES = list_formats(revisions=True)  # every family, every template revision
 SINGLE_CALL = {"llama3.1", "llama3.2", "gpt-oss"}
 CONTENT_DROPPED_WITH_CALLS = {"llama3.1", "llama3.2", "mistral", "hermes3"}
 
@@ -28,7 +28,8 @@ arg_values = st.one_of(text, st.sampled_from(["a b", "x=1", "héllo"]))
 
 
 @st.composite
-def assistant_turns(draw: st.DrawFn, family: str) -> Message:
+def assistant_turns(draw: st.DrawFn, name: str) -> Message:
+    family = name.split("@")[0]
     n_calls = draw(st.integers(0, 1 if family in SINGLE_CALL else 3))
     calls = []
     for n in range(n_calls):
@@ -47,12 +48,13 @@ def assistant_turns(draw: st.DrawFn, family: str) -> Message:
     return Message(role="assistant", content=content, reasoning=reasoning, tool_calls=calls)
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("name", FAMILIES)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_parse_inverts_render(family: str, data: st.DataObject) -> None:
-    fmt = get_format(family)
-    msg = data.draw(assistant_turns(family))
+def test_parse_inverts_render(name: str, data: st.DataObject) -> None:
+    fmt = get_format(name)
+    family = name.split("@")[0]
+    msg = data.draw(assistant_turns(name))
     completion = fmt.render_completion(msg)
     parsed = fmt.parse(completion)
     assert [(c.name, c.arguments) for c in parsed.tool_calls] == [
@@ -67,14 +69,31 @@ def test_parse_inverts_render(family: str, data: st.DataObject) -> None:
     assert fmt.render_completion(parsed) == completion
 
 
+# Text that hypothesis' default alphabet leaves out: unpaired surrogates, controls, markers.
+odd_text = st.lists(
+    st.one_of(
+        st.characters(),
+        st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+        st.characters(max_codepoint=0x1F),
+        st.sampled_from(["<|", "|>", "<", ">", "\n", '"', "{", "}", ":", "functions."]),
+    ),
+    max_size=60,
+).map("".join)
+
+
 @pytest.mark.parametrize("family", FAMILIES)
-@settings(max_examples=60, deadline=None)
-@given(garbage=st.text(max_size=200))
-def test_parse_garbage_never_raises_anything_but_parse_error(family: str, garbage: str) -> None:
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(garbage=st.one_of(st.text(max_size=200), odd_text), cut=st.integers(0, 10_000))
+def test_parse_garbage_never_raises_anything_but_parse_error(
+    family: str, garbage: str, cut: int
+) -> None:
     fmt = get_format(family)
+    call = fmt.render_completion(_one_call(family))
     for completion in (
         garbage,
-        fmt.render_completion(_one_call(family))[: len(garbage) % 97] + garbage,
+        call[: len(garbage) % 97] + garbage,
+        call[: cut % (len(call) + 1)] + garbage,
+        garbage + call[cut % (len(call) + 1) :],
     ):
         try:
             out = fmt.parse(completion, tools=TOOLS)
@@ -85,7 +104,7 @@ def test_parse_garbage_never_raises_anything_but_parse_error(family: str, garbag
 
 
 def _one_call(family: str) -> Message:
-    cid = "functions.bash:0" if family == "kimi-k2" else "call0001a"
+    cid = "functions.bash:0" if family.startswith("kimi-k2") else "call0001a"
     return Message(
         role="assistant",
         content="Running tests.",
@@ -102,7 +121,10 @@ MALFORMED = {
     "qwen2.5": ['<tool_call>\n{"name": "bash", "arguments": {"command": "ls"}}'],
     "hermes3": ['<tool_call>\n{"name": "bash" "arguments": {}}\n</tool_call>'],
     "qwen3-coder": ["<tool_call>\n<function=bash>\n<parameter=command>\nls\n</parameter>\n"],
-    "llama3.1": ['{"name": "bash", "parameters": {"command": "ls"'],
+    "llama3.1": [
+        '{"name": "bash", "parameters": {"command": "ls"',
+        '{name": "bash", "parameters": {"command": "ls"}}',
+    ],
     "llama3.2": ['<|python_tag|>{"name": "bash", "parameters": }'],
     "mistral": ['[TOOL_CALLS][{"name": "bash", "arguments": {"command": "ls"}'],
     "minimax-m2": [
@@ -134,13 +156,13 @@ def test_malformed_calls_raise_actionable_parse_error(family: str, completion: s
 @pytest.mark.parametrize("family", FAMILIES)
 def test_unknown_tool_and_schema_violation(family: str) -> None:
     fmt = get_format(family)
-    cid = "functions.nope:0" if family == "kimi-k2" else "call0001a"
+    cid = "functions.nope:0" if family.startswith("kimi-k2") else "call0001a"
     unknown = Message(
         role="assistant", content="", tool_calls=[ToolCall(id=cid, name="nope", arguments={})]
     )
     with pytest.raises(ParseError, match="unknown tool"):
         fmt.parse(fmt.render_completion(unknown), tools=TOOLS)
-    cid = "functions.bash:0" if family == "kimi-k2" else "call0001a"
+    cid = "functions.bash:0" if family.startswith("kimi-k2") else "call0001a"
     missing = Message(
         role="assistant",
         content="",
@@ -148,3 +170,93 @@ def test_unknown_tool_and_schema_violation(family: str) -> None:
     )
     with pytest.raises(ParseError, match="schema"):
         fmt.parse(fmt.render_completion(missing), tools=TOOLS)
+
+
+# Where a call starts (the call cannot be mistaken for text once this is written) and ends.
+CALL_SPAN = {
+    "qwen2.5": ("<tool_call>", "</tool_call>"),
+    "qwen3": ("<tool_call>", "</tool_call>"),
+    "qwen3-coder": ("<tool_call>", "</tool_call>"),
+    "hermes3": ("<tool_call>", "</tool_call>"),
+    "llama3.1": ('{"name"', "}}"),
+    "llama3.2": ('{"name"', "}}"),
+    "mistral": ("[TOOL_CALLS]", "]"),
+    "minimax-m2": ("<minimax:tool_call>", "</minimax:tool_call>"),
+    "glm-4.6": ("<tool_call>", "</tool_call>"),
+    "gpt-oss": (" to=functions.", "}"),
+    "kimi-k2": ("<|tool_calls_section_begin|>", "<|tool_calls_section_end|>"),
+    "deepseek-v3.1": ("<｜tool▁calls▁begin｜>", "<｜tool▁calls▁end｜>"),
+}
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_a_cut_off_call_is_a_parse_error_never_a_dropped_call(name: str) -> None:
+    """Cut a one-call completion anywhere inside the call: ParseError or the whole call."""
+    fmt = get_format(name)
+    original = _one_call(name)
+    completion = fmt.render_completion(original)
+    begin, end = CALL_SPAN[name.split("@")[0]]
+    start = completion.index(begin) + len(begin)
+    stop = completion.rindex(end)
+    assert start < stop
+    for cut in range(start, stop):
+        try:
+            msg = fmt.parse(completion[:cut], tools=TOOLS)
+        except ParseError as exc:
+            assert str(exc)
+        else:
+            assert [(c.name, c.arguments) for c in msg.tool_calls] == [
+                (c.name, c.arguments) for c in original.tool_calls
+            ], (cut, completion[:cut])
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_unpaired_surrogate_is_a_parse_error_that_says_so(name: str) -> None:
+    completion = (
+        get_format(name).render_completion(_one_call(name)).replace("pytest", "py\ud83dtest")
+    )
+    with pytest.raises(ParseError, match="unpaired surrogate U\\+D83D at position"):
+        get_format(name).parse(completion, tools=TOOLS)
+
+
+def test_deepseek_thinking_mode_rejects_unclosed_reasoning() -> None:
+    fmt = get_format("deepseek-v3.1")
+    with pytest.raises(ParseError, match="thinking block is not closed"):
+        fmt.parse("I should run the tests and then", thinking=True)
+    msg = fmt.parse("Run them.</think>Running.", thinking=True)
+    assert (msg.reasoning, msg.content) == ("Run them.", "Running.")
+    assert fmt.parse("I should run the tests and then").content == "I should run the tests and then"
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        "<|start|>assistant to=functions.",
+        " to=functions.bash",
+        '<|channel|>analysis to=functions.bash<|message|>{"command": "ls"}<|call|>',
+        '<|channel|>analysis<|message|>{"command": "ls"}<|call|>',
+        "<|channel|>commentary to=python<|message|>print(1)<|call|>",
+    ],
+)
+def test_gpt_oss_malformed_harmony_is_a_clear_parse_error(completion: str) -> None:
+    with pytest.raises(ParseError, match=r"tool call|recipient|channel|<\|call\|>|header"):
+        get_format("gpt-oss").parse(completion)
+
+
+def test_gpt_oss_accepts_the_constrained_content_type_the_model_writes() -> None:
+    msg = get_format("gpt-oss").parse(
+        "<|channel|>analysis<|message|>List files.<|end|><|start|>assistant to=functions.bash"
+        '<|channel|>commentary <|constrain|>json<|message|>{"command": "ls"}<|call|>'
+    )
+    assert msg.reasoning == "List files." and msg.tool_calls[0].arguments == {"command": "ls"}
+
+
+def test_qwen3_coder_runs_every_function_block_of_one_tool_call_block() -> None:
+    """As vLLM's qwen3_coder parser: each <function> inside <tool_call> is a call, in order."""
+    for name in ("qwen3-coder@2025-07", "qwen3-coder@2025-08"):
+        msg = get_format(name).parse(
+            "<tool_call>\n<function=bash>\n<parameter=command>\nls\n</parameter>\n</function>\n"
+            "<function=bash>\n<parameter=command>\npwd\n</parameter>\n</function>\n</tool_call>",
+            tools=TOOLS,
+        )
+        assert [c.arguments["command"] for c in msg.tool_calls] == ["ls", "pwd"]

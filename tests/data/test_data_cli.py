@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -98,3 +99,31 @@ def test_perturb_jsonl_rows_are_valid_json(trajectories: Path, tmp_path: Path) -
     assert r.exit_code == 0, r.output
     lines = out.read_text().splitlines()
     assert len(lines) == 2 and all(json.loads(x)["text"] for x in lines)
+
+
+def test_perturb_takes_pinned_template_revisions(trajectories: Path, tmp_path: Path) -> None:
+    src = str(trajectories / "traj.jsonl")
+    out = tmp_path / "pinned.jsonl"
+    r = runner.invoke(
+        data_app,
+        [
+            "perturb", "--input", src, "--recipe", "perturbations/clean.yaml",
+            "--formats", "kimi-k2@2025-07,qwen3-coder@2025-07,kimi-k2", "--out", str(out),
+        ],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    rows = read_rows(out)
+    assert [r.chat_format for r in rows[:3]] == [
+        "kimi-k2@2025-07",
+        "qwen3-coder@2025-07",
+        "kimi-k2",
+    ]
+    july, _, latest = (row.text for row in rows[:3])
+    # Kimi's ids in both; the July 2025 template writes a literal backslash-n after the id
+    assert re.search(r"## Return of functions\.\w+:\d+\\n", july)
+    assert re.search(r"## Return of functions\.\w+:\d+\n", latest)
+    r = runner.invoke(
+        data_app,
+        ["perturb", "--input", src, "--formats", "kimi-k2@1999-01", "--out", str(out)],
+    )
+    assert r.exit_code == 1 and "kimi-k2@1999-01" in r.output

@@ -240,3 +240,30 @@ def test_clean_recipe_is_the_identity(core: CodingEnv) -> None:
     assert obs == clean_obs and info["tools"] == clean_info["tools"]
     assert info["perturbations"] == []
     assert not any(isinstance(t, PerturbedTool) for t in core.tool_list)
+
+
+def test_pinned_template_revisions_flow_through_the_env_and_the_format_switch() -> None:
+    core = make_core(render_prompt=True, chat_format="kimi-k2@2025-07")
+    _, info = core.reset(seed=0)
+    assert info["chat_format"] == "kimi-k2@2025-07"
+    assert core.fmt.full_name() == "kimi-k2@2025-07"
+    core.close()
+    core = make_core(render_prompt=True)
+    env = ChatFormatPerturbation(
+        core, [T("chat_switch_format", families=["qwen3-coder@2025-07"])], seed=0
+    )
+    _, info = env.reset(seed=0)
+    assert info["chat_format"] == "qwen3-coder@2025-07"
+    assert "You have access to the following functions" in info["prompt"]
+    assert "# Tools" not in info["prompt"]  # the July 2025 template has no header
+    text = core.fmt.render_completion(
+        {
+            "role": "assistant",
+            "tool_calls": [ToolCall(id="a", name="bash", arguments={"command": "echo hi"})],
+        }
+    )
+    obs, *_, step_info = env.step(text)
+    assert "parse_error" not in step_info and "hi" in obs[0]["content"]
+    env.close()
+    with pytest.raises(ValueError, match="unknown chat formats"):
+        T("chat_switch_format", families=["qwen3-coder@1999-01"])
