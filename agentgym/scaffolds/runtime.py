@@ -285,6 +285,15 @@ __all__ = [
     "ScaffoldFormat",
     "ScaffoldFormatError",
     "ScaffoldRuntime",
+    "runtime_for",
     "text_view",
     "xml_tools_text",
 ]
+
+
+def runtime_for(records: Sequence[Any], workdir: str = DEFAULT_WORKDIR) -> ScaffoldRuntime:
+    """The runtime of the last ``scaffold`` record of an episode's perturbation records."""
+    from agentgym.scaffolds import load_profile
+
+    rec = [r for r in records if getattr(r, "target", None) == "scaffold"][-1]
+    return ScaffoldRuntime(load_profile(rec.params["profile"]), workdir)
