@@ -262,9 +262,10 @@ def _fill_required(v: _Virtual, skip: str | None = None) -> dict[str, Any]:
 # --- edits: which tool can apply a code change, and in which form ----------------------------
 
 EditKind = Literal["v4a_patch", "str_replace", "marker_blocks"]
-_OLD = ("old_str", "oldstring", "old_string", "old", "search")
-_NEW = ("new_str", "newstring", "new_string", "new", "replace")
-_PATH = ("path", "filepath", "file_path", "file", "filename")
+# argument names as ``_key`` writes them (lower case, no ``_`` or ``-``)
+_OLD = ("oldstr", "oldstring", "old", "search")
+_NEW = ("newstr", "newstring", "new", "replace")
+_PATH = ("path", "filepath", "file", "filename")
 
 
 @dataclass(frozen=True)
