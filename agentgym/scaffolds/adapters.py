@@ -562,7 +562,7 @@ def search_replace(call: Call) -> Observation:
 def grep(call: Call) -> Observation:
     pattern = str(call.need("pattern"))
     path = str(call.get("path") or ".")
-    real, kind = confine(call.sandbox, path, must_exist=True)
+    real, _kind = confine(call.sandbox, path, must_exist=True)
     include = call.get("include")
     inc = f"--include={shell_quote(str(include))} " if include else ""
     limit = int(call.opts.get("max_matches", 100))

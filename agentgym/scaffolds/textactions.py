@@ -174,10 +174,7 @@ def parse_edit_blocks(text: str, shell_fence: str = "bash") -> tuple[list[EditBl
 
 def _block_follows(lines: list[str], i: int) -> bool:
     """Whether the fence opened on line ``i`` holds a SEARCH/REPLACE block."""
-    for line in lines[i + 1 : i + 3]:
-        if _HEAD.match(line.strip()):
-            return True
-    return False
+    return any(_HEAD.match(line.strip()) for line in lines[i + 1 : i + 3])
 
 
 def _block_path(lines: list[str], head: int) -> str | None:
