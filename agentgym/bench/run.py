@@ -77,9 +77,9 @@ def run_bench(cfg: BenchConfig, make_policy: Any = None) -> dict[str, Any]:
         from agentgym.scaffolds.holdout import without_profiles
 
         train = without_profiles(load_recipe_by_name("real-scaffolds"), holdout)
-        (out / "training-recipe.yaml").write_text(
-            dump_recipe(train, name="real-scaffolds-train"), "utf-8"
-        )
+        train.recipe_name = "real-scaffolds-train"
+        train.description = f"real-scaffolds without the held-out profiles {', '.join(holdout)}"
+        (out / "training-recipe.yaml").write_text(dump_recipe(train), "utf-8")
 
     def env_for(spec: EpisodeSpec) -> Any:
         return make_env(

@@ -108,7 +108,7 @@ def heatmap(summary: dict[str, Any]) -> bytes | None:
     fig, axes = plt.subplots(
         1,
         len(policies),
-        figsize=(1.6 + 1.2 * len(recipes) * len(policies), 0.5 * len(profiles) + 1.6),
+        figsize=(len(policies) * (3.4 + 0.9 * len(recipes)), 0.45 * len(profiles) + 1.8),
         squeeze=False,
     )
     for ax, policy in zip(axes[0], policies, strict=True):
@@ -125,9 +125,13 @@ def heatmap(summary: dict[str, Any]) -> bytes | None:
         for i, row in enumerate(grid):
             for j, v in enumerate(row):
                 if v == v:  # not NaN
-                    ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", color="w", fontsize=8)
-        ax.set_title(f"{policy}: success by scaffold × condition")
+                    color = "w" if v < 0.6 else "k"
+                    ax.text(
+                        j, i, f"{100 * v:.0f}", ha="center", va="center", color=color, fontsize=8
+                    )
+        ax.set_title(policy)
         fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.suptitle("success (%) by scaffold × condition")
     fig.tight_layout()
     import io
 
