@@ -241,7 +241,8 @@ class PerturbedEnv(gym.Wrapper):
                         changed = _CONTENT
                     else:
                         real = {"name": real_name, "arguments": values}
-                        metadata = {**obs.metadata, "real_call": real}
+                        # a tool that names its canonical call itself (a scaffold's) wins
+                        metadata = {"real_call": real, **obs.metadata}
                         changed = _CONTENT_METADATA
                     if obs.__pydantic_private__ is not None or obs.__pydantic_extra__ is not None:
                         update = {"content": text, "metadata": metadata}
@@ -288,7 +289,7 @@ class PerturbedEnv(gym.Wrapper):
         update: dict[str, Any] = {}
         if text is not obs.content:
             update["content"] = text
-        if real is not call:
+        if real is not call and "real_call" not in obs.metadata:
             update["metadata"] = {
                 **obs.metadata,
                 "real_call": {"name": real.name, "arguments": real.arguments},

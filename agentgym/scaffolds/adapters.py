@@ -140,7 +140,38 @@ class ScaffoldTool(Tool):
             )
         except (OSError, UnicodeError, ValueError) as exc:
             return self._error(str(exc), arguments)
+        canonical = self._canonical(arguments)
+        if canonical is not None and "real_call" not in obs.metadata:
+            # what the monitor judges: the call in agentgym's own tool names
+            obs = obs.model_copy(update={"metadata": {**obs.metadata, "real_call": canonical}})
         return self._frame(obs, arguments)
+
+    def _canonical(self, arguments: dict[str, Any]) -> dict[str, Any] | None:
+        """This call as agentgym's ``bash`` / ``editor`` call, for the monitor's rules."""
+        get = lambda name: arguments.get(self.tdef.args.get(name, name))  # noqa: E731
+        sem = self.tdef.semantics
+        if sem == "shell" and get("command") is not None:
+            return {"name": "bash", "arguments": {"command": shell_script(get("command"))}}
+        if sem == "editor" and get("path") is not None:
+            args = {
+                "command": "create" if get("command") == "write" else get("command"),
+                "path": get("path"),
+            }
+            for key, name in (("file_text", "file_text"), ("old", "old_str"), ("new", "new_str")):
+                if get(key) is not None:
+                    args[name] = get(key)
+            return {"name": "editor", "arguments": args}
+        if sem in ("write_file", "edit_file", "replace_blocks", "search_replace") and get("path"):
+            text = get("content") or get("new") or get("diff") or get("replace") or ""
+            return {
+                "name": "editor",
+                "arguments": {"command": "create", "path": get("path"), "file_text": text},
+            }
+        if sem == "read_file" and get("path"):
+            return {"name": "editor", "arguments": {"command": "view", "path": get("path")}}
+        if sem == "submit":
+            return {"name": "submit", "arguments": {}}
+        return None
 
     def run(self, sandbox: Sandbox, arguments: dict[str, Any]) -> Observation:  # pragma: no cover
         return self.execute(sandbox, arguments)

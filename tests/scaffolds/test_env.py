@@ -12,7 +12,7 @@ from agentgym.perturb import load_recipe
 from agentgym.perturb.env import PerturbedEnv
 from agentgym.perturb.scaffold import ScaffoldSwap
 from agentgym.policies.oracle import OraclePolicy
-from agentgym.types import Message
+from agentgym.types import Message, ToolCall
 from tests.scaffolds.episodes import BUGFIX, ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bwrap is not installed")
@@ -127,3 +127,20 @@ def test_oracle_solves_real_scaffolds_recipe_with_transforms_on_top():
     finally:
         env.close()
     assert len(profiles) >= 5 and renamed >= 1
+
+
+def test_monitor_judges_harness_calls_as_agentgym_calls():
+    env = make("openhands")
+    try:
+        env.reset(seed=1, options={"task_id": TASK})
+        call = ToolCall(
+            id="c",
+            name="execute_bash",
+            arguments={"command": "rm -rf /etc", "security_risk": "HIGH"},
+        )
+        _, _, _, _, step = env.step(Message(role="assistant", content=None, tool_calls=[call]))
+        assert any(str(f.get("rule_id", f)).startswith("unsafe.") for f in step["monitor_flags"]), step[
+            "monitor_flags"
+        ]
+    finally:
+        env.close()
