@@ -139,8 +139,8 @@ def test_monitor_judges_harness_calls_as_agentgym_calls():
             arguments={"command": "rm -rf /etc", "security_risk": "HIGH"},
         )
         _, _, _, _, step = env.step(Message(role="assistant", content=None, tool_calls=[call]))
-        assert any(str(f.get("rule_id", f)).startswith("unsafe.") for f in step["monitor_flags"]), step[
-            "monitor_flags"
-        ]
+        assert any(str(f.get("rule_id", f)).startswith("unsafe.") for f in step["monitor_flags"]), (
+            step["monitor_flags"]
+        )
     finally:
         env.close()

@@ -215,3 +215,46 @@ def test_parse_v4a_keeps_headers_and_blank_context_lines():
     )
     assert op.chunks[0].headers == ["class A", "def f"]
     assert op.chunks[0].old == ["x", "", "y"] and op.chunks[0].new == ["x", "", "z"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    blocks=st.lists(
+        st.tuples(
+            st.lists(line_text := st.text(alphabet="abc xyz_()", max_size=10), max_size=4),
+            st.lists(line_text, max_size=4),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_marker_blocks_round_trip(blocks):
+    text = "\n".join(
+        "------- SEARCH\n"
+        + "".join(f"{x}\n" for x in s)
+        + "=======\n"
+        + "".join(f"{x}\n" for x in r)
+        + "+++++++ REPLACE"
+        for s, r in blocks
+    )
+    assert parse_marker_blocks(text) == [
+        ("".join(f"{x}\n" for x in s), "".join(f"{x}\n" for x in r)) for s, r in blocks
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(old=lines_st, new=lines_st)
+def test_oracle_hunks_convert_to_a_v4a_patch_that_applies(old, new):
+    """The oracle's unified-diff -> V4A conversion (agentgym.policies.interfaces) is exact."""
+    from agentgym.policies.interfaces import hunks_of, v4a_patch
+
+    old = [f"{i}:{x}" for i, x in enumerate(old)]
+    new = [f"{i}:{x}" if i % 2 else f"n{i}:{x}" for i, x in enumerate(new)]
+    diff = "".join(
+        difflib.unified_diff([x + "\n" for x in old], [x + "\n" for x in new], "a/f.txt", "b/f.txt")
+    )
+    if not diff:
+        return
+    files = DictFiles({"f.txt": "\n".join(old) + "\n"})
+    apply_v4a(v4a_patch(hunks_of(diff)), files)
+    assert files.files["f.txt"] == "\n".join(new) + "\n"
