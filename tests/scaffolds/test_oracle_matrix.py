@@ -21,7 +21,12 @@ def _check(profile: str, results: list[dict]) -> list[str]:
     problems = []
     for r in results:
         if r["reward"] != 1.0 or not r["terminated"]:
-            problems.append(f"{profile}/{r['task']}: reward {r['reward']} after {r['turns']} turns")
+            grade = r["info"].get("grade") or {}
+            why = grade.get("error") or grade.get("flags") or (grade.get("log_tail") or "")[-200:]
+            problems.append(
+                f"{profile}/{r['task']}: reward {r['reward']} after {r['turns']} turns "
+                f"({grade.get('status')}: {why})"
+            )
         want = "shell" if profile in EDITLESS else "edit"
         if r["route"] != want:
             problems.append(f"{profile}/{r['task']}: applied the fix by {r['route']}, not {want}")
@@ -37,7 +42,8 @@ def test_oracle_solves_every_bugfix_task_under_every_profile_locally():
     ids = bugfix_ids()
     assert len(ids) >= 30
     names = profile_names()
-    workers = max(1, min(len(names), (os.cpu_count() or 2)))
+    cpus = int(os.environ.get("AGENTGYM_SCAFFOLD_MATRIX_WORKERS", 0)) or (os.cpu_count() or 2)
+    workers = max(1, min(len(names), cpus))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = dict(zip(names, pool.map(lambda p: run_oracle(p, ids), names), strict=True))
     problems = [p for name in names for p in _check(name, results[name])]
