@@ -42,9 +42,11 @@ def _wire_subsystems() -> None:
     from agentgym.bench.cli import bench_app
     from agentgym.bench.demo import demo_main
     from agentgym.data.cli import data_app
+    from agentgym.scaffolds.cli import scaffolds_app
 
     app.add_typer(bench_app, name="bench")
     app.add_typer(data_app, name="data")
+    app.add_typer(scaffolds_app, name="scaffolds")
     app.command(
         "demo",
         help="Robustness demo: oracle and scripted agents on bundled tasks, clean vs perturbed.",

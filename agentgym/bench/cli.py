@@ -98,12 +98,48 @@ def print_errors(results: dict[str, Any]) -> None:
     console.print("Run [bold]agentgym doctor[/] to check Docker, the sandbox and the toolchain.")
 
 
+def print_scaffolds(summary: dict[str, Any]) -> None:
+    """Seen vs unseen scaffolds, pooled with 95% CIs."""
+
+    def cell(x: dict[str, Any]) -> str:
+        if not x["n"]:
+            return "–"
+        return f"{100 * x['rate']:.1f}% [{100 * x['ci_low']:.1f}, {100 * x['ci_high']:.1f}] (n={x['n']})"
+
+    table = Table(title=f"real scaffolds (held out: {', '.join(summary['holdout']) or 'none'})")
+    for h in ("policy", "condition", "seen", "unseen", "unseen − seen (95% CI)"):
+        table.add_column(h)
+    for g in summary["groups"]:
+        d = g.get("unseen_minus_seen")
+        diff = (
+            f"{100 * d['diff']:+.1f} pp [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
+            if d
+            else "–"
+        )
+        table.add_row(g["policy"], g["recipe"], cell(g["seen"]), cell(g["unseen"]), diff)
+    console.print(table)
+
+
 PolicyOpt = Annotated[
     str, typer.Option(help="oracle | scripted | random | openai:MODEL | hf:PATH (comma-separated)")
 ]
 EnvsOpt = Annotated[str, typer.Option(help="env ids, comma-separated")]
 RecipesOpt = Annotated[
     str, typer.Option(help="recipes (perturbations/<name>.yaml or paths), comma-separated")
+]
+ScaffoldsOpt = Annotated[
+    str,
+    typer.Option(
+        help="also run every recipe inside these real harness profiles: all | NAME,... "
+        "(agentgym scaffolds list)"
+    ),
+]
+HoldoutOpt = Annotated[
+    str,
+    typer.Option(
+        help="profiles held out of training (unseen): reported separately from the seen ones; "
+        "out/training-recipe.yaml is real-scaffolds without them"
+    ),
 ]
 AxesOpt = Annotated[
     str,
@@ -129,6 +165,8 @@ def bench_run(
         bool, typer.Option(help="skip episodes already in out/episodes.jsonl")
     ] = True,
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+    scaffolds: ScaffoldsOpt = "",
+    holdout: HoldoutOpt = "",
 ) -> None:
     """Run policy × env × perturbation (paired), write results.json, report.md, report.html."""
     from agentgym.bench.run import BenchConfig, run_bench
@@ -148,6 +186,8 @@ def bench_run(
         tasks=_csv(tasks),
         resume=resume,
         progress=progress,
+        scaffolds=_csv(scaffolds),
+        holdout=_csv(holdout),
     )
     try:
         results = run_bench(cfg)
@@ -161,6 +201,8 @@ def bench_run(
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from None
     print_table(results)
+    if results["summary"].get("scaffolds"):
+        print_scaffolds(results["summary"]["scaffolds"])
     console.print(f"results: {out / 'results.json'}")
     console.print(f"report:  {results['paths']['html']}")
 
@@ -183,6 +225,8 @@ def bench_main(
         bool, typer.Option(help="skip episodes already in out/episodes.jsonl")
     ] = True,
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+    scaffolds: ScaffoldsOpt = "",
+    holdout: HoldoutOpt = "",
 ) -> None:
     """Robustness benchmark. Without a subcommand: run it (same options as `bench run`)."""
     if ctx.invoked_subcommand is None:
@@ -200,6 +244,8 @@ def bench_main(
             tasks,
             resume,
             progress,
+            scaffolds,
+            holdout,
         )
 
 

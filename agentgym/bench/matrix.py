@@ -76,12 +76,19 @@ def build_specs(
     axes: list[str] | None = None,
     max_turns: int = 12,
     task_ids: dict[str, list[str]] | None = None,
+    scaffolds: list[str] | None = None,
 ) -> tuple[list[EpisodeSpec], dict[tuple[str, str], Any]]:
-    """All episode specs and the recipe object for each (recipe, axis) condition."""
+    """All episode specs and the recipe object for each (recipe, axis) condition; with
+    ``scaffolds``, also each recipe inside each of those harness profiles (``recipe@profile``)."""
+    from agentgym.bench.scaffolds import scaffold_condition, with_scaffold
+
     conditions: dict[tuple[str, str], Any] = {}
     for name in recipes:
         recipe = load_recipe_by_name(name)
         conditions[(name, "all")] = recipe
+        for profile in scaffolds or []:
+            cond = scaffold_condition(name, profile)
+            conditions[(cond, "all")] = with_scaffold(recipe, profile, cond)
         if axes and recipe.transforms:
             for axis in axes:
                 if axis not in AXES:

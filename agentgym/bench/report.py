@@ -19,7 +19,9 @@ def _cond(ep: dict[str, Any]) -> str:
     return s["recipe"] if s["axis"] == ALL else f"{s['recipe']}:{s['axis']}"
 
 
-def summarize(episodes: list[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:
+def summarize(
+    episodes: list[dict[str, Any]], *, seed: int = 0, holdout: list[str] | None = None
+) -> dict[str, Any]:
     """Per (policy, env, condition) and per (policy, condition) over all envs: rate, Wilson CI,
     paired drop against clean with a bootstrap CI, monitor-flag rate, errors, turns, tokens."""
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -59,7 +61,13 @@ def summarize(episodes: list[dict[str, Any]], *, seed: int = 0) -> dict[str, Any
             d, dlo, dhi = paired_bootstrap([p[0] for p in pairs], [p[1] for p in pairs], seed=seed)
             row.update(drop=d, drop_low=dlo, drop_high=dhi, pairs=len(pairs))
         rows.append(row)
-    return {"conditions": rows}
+    out: dict[str, Any] = {"conditions": rows}
+    from agentgym.bench.scaffolds import scaffold_summary
+
+    scaffolds = scaffold_summary(rows, holdout)
+    if scaffolds is not None:  # recipe@profile conditions: seen vs unseen harnesses
+        out["scaffolds"] = scaffolds
+    return out
 
 
 def _pair(ep: dict[str, Any]) -> tuple[str, str, int]:
@@ -157,6 +165,12 @@ def figures(summary: dict[str, Any]) -> dict[str, bytes]:
         fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     out["heatmap_env_condition.png"] = _png(fig, plt)
+    if summary.get("scaffolds"):
+        from agentgym.bench.scaffolds import heatmap
+
+        png = heatmap(summary["scaffolds"])
+        if png is not None:
+            out["heatmap_scaffold_condition.png"] = png
     return out
 
 
@@ -280,6 +294,12 @@ def write_report(results: dict[str, Any], out_dir: str | Path) -> dict[str, Path
         md.append(
             f"| {r['policy']} | {r['env']} | {r['condition']} | {r['successes']}/{r['n']} | {_pct(r['rate'])} | {drop} |"
         )
+    scaffold_md: list[str] = []
+    if summary.get("scaffolds"):
+        from agentgym.bench.scaffolds import markdown as scaffold_markdown
+
+        scaffold_md = scaffold_markdown(summary["scaffolds"])
+        md += ["", *scaffold_md]
     md += ["", STATS_NOTE, ""]
     (out_dir / "report.md").write_text("\n".join(md), "utf-8")
 
@@ -315,11 +335,49 @@ th{{background:#f0f0f0}}figure{{margin:1em 0}}img{{max-width:100%;border:1px sol
 <h2>Per env</h2>
 <table><thead><tr><th>policy</th><th>env</th><th>condition</th><th>success</th><th>rate</th><th>drop vs clean</th></tr></thead>
 <tbody>{env_cells}</tbody></table>
+{_scaffold_html(scaffold_md, figs)}
 <p>{html.escape(STATS_NOTE)}</p>
 </body></html>
 """
     (out_dir / "report.html").write_text(page, "utf-8")
     return {"md": out_dir / "report.md", "html": out_dir / "report.html"}
+
+
+def _scaffold_html(md: list[str], figs: dict[str, bytes]) -> str:
+    """The scaffold section in HTML: its Markdown tables as tables, then the heatmap."""
+    if not md:
+        return ""
+    parts = ["<h2>Real scaffolds: seen vs unseen</h2>"]
+    table: list[list[str]] = []
+    for line in [*md[1:], ""]:
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if not set("".join(cells)) <= set("-"):
+                table.append(cells)
+            continue
+        if table:
+            head, *body = table
+            parts.append(
+                "<table><thead><tr>"
+                + "".join(f"<th>{html.escape(c)}</th>" for c in head)
+                + "</tr></thead><tbody>"
+                + "".join(
+                    "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+                    for r in body
+                )
+                + "</tbody></table>"
+            )
+            table = []
+        if line and not line.startswith("!") and not line.startswith("#"):
+            parts.append(f"<p>{html.escape(line)}</p>")
+    if "heatmap_scaffold_condition.png" in figs:
+        data = base64.b64encode(figs["heatmap_scaffold_condition.png"]).decode()
+        parts.append(
+            f'<figure><img alt="success by scaffold and condition" src="data:image/png;base64,{data}">'
+            "<figcaption>success rate by scaffold (rows; unseen = held out of training) and "
+            "condition</figcaption></figure>"
+        )
+    return "\n".join(parts)
 
 
 STATS_NOTE = (

@@ -35,6 +35,8 @@ class BenchConfig(BaseModel):
     progress: bool = True
     monitor: bool = True
     tasks: list[str] = Field(default_factory=list)  # restrict to these task ids
+    scaffolds: list[str] = Field(default_factory=list)  # harness profiles: recipe@profile too
+    holdout: list[str] = Field(default_factory=list)  # profiles unseen in training
 
 
 def run_bench(cfg: BenchConfig, make_policy: Any = None) -> dict[str, Any]:
@@ -44,6 +46,17 @@ def run_bench(cfg: BenchConfig, make_policy: Any = None) -> dict[str, Any]:
     make_policy = make_policy or default_make_policy
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    from agentgym.scaffolds import resolve_names
+
+    scaffolds = resolve_names(cfg.scaffolds) if cfg.scaffolds else []
+    holdout = resolve_names(cfg.holdout) if cfg.holdout else []
+    if holdout and not scaffolds:
+        scaffolds = resolve_names("all")
+    missing = [h for h in holdout if h not in scaffolds]
+    if missing:
+        from agentgym.errors import ConfigError
+
+        raise ConfigError(f"held-out profiles {missing} are not among --scaffolds {scaffolds}")
     task_ids = None
     if cfg.tasks:
         task_ids = {env: list(cfg.tasks) for env in cfg.envs}
@@ -56,7 +69,17 @@ def run_bench(cfg: BenchConfig, make_policy: Any = None) -> dict[str, Any]:
         axes=cfg.axes or None,
         max_turns=cfg.max_turns,
         task_ids=task_ids,
+        scaffolds=scaffolds,
     )
+    if holdout:  # the training recipe that never shows the held-out harnesses
+        from agentgym.perturb import dump_recipe
+        from agentgym.rollout import load_recipe_by_name
+        from agentgym.scaffolds.holdout import without_profiles
+
+        train = without_profiles(load_recipe_by_name("real-scaffolds"), holdout)
+        train.recipe_name = "real-scaffolds-train"
+        train.description = f"real-scaffolds without the held-out profiles {', '.join(holdout)}"
+        (out / "training-recipe.yaml").write_text(dump_recipe(train), "utf-8")
 
     def env_for(spec: EpisodeSpec) -> Any:
         return make_env(
@@ -82,13 +105,15 @@ def run_bench(cfg: BenchConfig, make_policy: Any = None) -> dict[str, Any]:
     data = {
         "meta": {
             **cfg.model_dump(exclude={"progress"}),
+            "scaffolds": scaffolds,
+            "holdout": holdout,
             "backend": backend,
             "adapter": adapter_name(),
             "wall_s": time.perf_counter() - started,
             "created": time.time(),
             "n_episodes": len(episodes),
         },
-        "summary": summarize(episodes, seed=cfg.seed),
+        "summary": summarize(episodes, seed=cfg.seed, holdout=holdout),
         "episodes": episodes,
     }
     (out / "results.json").write_text(json.dumps(data, indent=1, default=str), "utf-8")

@@ -58,13 +58,25 @@ class ScriptedOracle:
         self._plan = solution_calls(task)
         self._last = None
         self._n = 0
+        self._actions: list[ToolCall | str] | None = None
+        self._xml = False
+        if info.get("scaffold"):  # a real harness (agentgym.scaffolds): its actions instead
+            # the script runs in its own bash: its `set -e` must not end the harness's shell
+            script = self._plan[0].arguments["command"].rstrip()
+            command = f"bash <<'AGENTGYM_ORACLE_EOF'\n{script}\nAGENTGYM_ORACLE_EOF"
+            self._actions, self._xml = scaffold_actions(
+                str(info["scaffold"]), command, task.workdir
+            )
 
     def act(self, *args: Any) -> str | dict[str, Any]:
         """The next action (``act(info)`` or ``act(messages, tools, info)``); the last call
         again if the env reported a transient error."""
         info = args[-1] if args else None
         events = (info or {}).get("perturbation_events", [])
-        if self._last is not None and any(e.get("kind") == "transient_error" for e in events):
+        retry = any(e.get("kind") == "transient_error" for e in events)
+        if self._actions is not None:
+            return self._act_in_scaffold(retry)
+        if self._last is not None and retry:
             call = self._last
         else:
             if not self._plan:
@@ -84,5 +96,91 @@ class ScriptedOracle:
             return message.to_openai()
         return chat_format(self.family).render_completion(message)
 
+    def _act_in_scaffold(self, retry: bool) -> str | dict[str, Any]:
+        assert self._actions is not None
+        if not (retry and self._last_action is not None):
+            if not self._actions:
+                raise ConfigError("the oracle has no more actions (the episode should be over)")
+            action = self._actions.pop(0)
+            if isinstance(action, ToolCall):  # renamed tools on top of the harness's
+                action = self.ep.forward_call(action).model_copy(
+                    update={"id": call_id_for(self.family, action.id, action.name, self._n)}
+                )
+            self._last_action = action
+        action = self._last_action
+        self._n += 1
+        if isinstance(action, str):
+            message = Message(role="assistant", content=action)
+        elif self._xml:
+            body = "\n".join(
+                f"<{k}>{str(v).lower() if isinstance(v, bool) else v}</{k}>"
+                for k, v in action.arguments.items()
+            )
+            message = Message(
+                role="assistant", content=f"<{action.name}>\n{body}\n</{action.name}>"
+            )
+        else:
+            message = Message(role="assistant", content=None, tool_calls=[action])
+        if not self.text:
+            return message.to_openai()
+        return chat_format(self.family).render_completion(message)
 
-__all__ = ["ScriptedOracle", "solution_calls"]
+    _last_action: ToolCall | str | None = None
+
+
+def scaffold_actions(profile: str, command: str, workdir: str) -> tuple[list[ToolCall | str], bool]:
+    """The oracle's plan in a harness: run ``command`` with its shell action, then finish its
+    way. Items are tool calls (native or XML, in the profile's names) or reply texts; the flag
+    says whether calls are written as XML."""
+    import base64
+
+    from agentgym.scaffolds import load_profile
+
+    p = load_profile(profile)
+    shell = p.tool("shell")
+    assert shell is not None
+    ta = p.text_actions
+
+    def call(tool: Any, values: dict[str, Any], k: int) -> ToolCall:
+        props = tool.parameters.get("properties") or {}
+        args = {tool.args.get(a, a): v for a, v in values.items()}
+        for key in tool.parameters.get("required") or []:
+            if key not in args:
+                schema = props.get(key) or {}
+                args[key] = (
+                    schema["enum"][0]
+                    if schema.get("enum")
+                    else False
+                    if schema.get("type") == "boolean"
+                    else "The task is done."
+                )
+        return ToolCall(id=f"oracle_{k}", name=tool.name, arguments=args)
+
+    def run(cmd: str, k: int) -> ToolCall | str:
+        if ta is None or ta.style == "xml":
+            argv = (shell.parameters.get("properties") or {}).get(
+                shell.args.get("command", "command"), {}
+            )
+            value: Any = ["bash", "-lc", cmd] if argv.get("type") == "array" else cmd
+            return call(shell, {"command": value}, k)
+        if ta.style == "fenced":
+            return f"```{ta.fence}\n{cmd}\n```"
+        if "\n" in cmd:  # Aider runs each line on its own: one line that runs the script
+            cmd = f"echo {base64.b64encode(cmd.encode()).decode()} | base64 -d | bash"
+        return f"```{ta.shell_fence or 'bash'}\n{cmd}\n```"
+
+    actions: list[ToolCall | str] = [run(command, 0)]
+    if p.finish.style == "marker":
+        actions.append(run(f"echo {p.finish.marker}", 1))
+    elif p.finish.style == "no_tool_call":
+        actions.append("The task is done.")
+    else:
+        submit = p.tool("submit")
+        assert submit is not None
+        actions.append(call(submit, {}, 1))
+        if submit.options.get("review"):  # SWE-agent: the first submit shows the diff
+            actions.append(call(submit, {}, 2))
+    return actions, ta is not None and ta.style == "xml"
+
+
+__all__ = ["ScriptedOracle", "scaffold_actions", "solution_calls"]

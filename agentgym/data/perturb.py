@@ -177,7 +177,24 @@ class PerturbJob:
                 system=_first(traj.messages, "system"),
                 user=_first(traj.messages, "user"),
             )
-            messages, tools = perturb_conversation(traj.messages, traj.tools, ep)
+            source_messages, source_tools = list(traj.messages), list(traj.tools)
+            runtime = _scaffold(ep)
+            if runtime is not None:  # a real harness: re-express the episode in it first
+                from agentgym.scaffolds.convert import ConversionError, to_scaffold
+
+                try:
+                    source_messages, source_tools = to_scaffold(traj.messages, traj.tools, runtime)
+                except ConversionError as exc:
+                    errors.append(f"v{variant}: {runtime.profile.name}: {exc}")
+                    continue
+            messages, tools = perturb_conversation(source_messages, source_tools, ep)
+            if runtime is not None and runtime.text:
+                from agentgym.scaffolds.runtime import text_view
+
+                messages, tools = (
+                    text_view(messages),
+                    [],
+                )  # tools in the text, results as user turns
             options = ep.chat_options()
             families = list(self.formats or [ep.chat_format(traj.chat_format or DEFAULT_FORMAT)])
             for family in families:
@@ -202,6 +219,15 @@ class PerturbJob:
                     continue
                 out.append(row)
         return out, errors
+
+
+def _scaffold(ep: EpisodePerturbation) -> Any:
+    """The episode's harness runtime when its recipe drew a ``scaffold`` record, else None."""
+    if not any(r.target == "scaffold" for r in ep.records):
+        return None
+    from agentgym.scaffolds.runtime import runtime_for
+
+    return runtime_for(ep.records)
 
 
 def _first(messages: Sequence[Message], role: str) -> str:

@@ -115,11 +115,17 @@ def episode_rows(
     renderer = Renderer(tokenizer)
     families = list(formats or [traj.chat_format or "qwen3"])
     source = f"rollout:{ep.index}"
+    messages, tools = traj.messages, traj.tools
+    if (traj.metadata.get("scaffold") or {}).get("placement") == "text":
+        from agentgym.scaffolds.runtime import text_view
+
+        # tools written in the text: the replies carry the actions, results are user turns
+        messages, tools = text_view(messages), []
     seeds = traj.metadata.get("perturbation_seeds") or [None]
     return [
         renderer.row(
-            traj.messages,
-            traj.tools,
+            messages,
+            tools,
             family,
             options,
             id=f"{source}/v0/{family}",

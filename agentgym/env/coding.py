@@ -139,6 +139,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         self.started_at = time.monotonic()
         self.base_commit: str | None = None
         self.done = False
+        self._parse_feedback: str | None = None
         self.flags: list[dict[str, Any]] = []
         # call id -> the call as it really ran, or (call, real_call) not merged yet
         self._canonical_calls: dict[str, ToolCall | tuple[ToolCall, dict[str, Any]]] = {}
@@ -274,16 +275,20 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         step_flags: list[dict[str, Any]] = []
         if parse_error is not None:
             info["parse_error"] = parse_error
-            new.append(
-                Message(
-                    role="user",
-                    content=f"Your reply could not be parsed: {parse_error}\nFix the tool call "
-                    "format and try again.",
-                )
+            # A scaffold's format (agentgym.scaffolds) answers in its harness's own wording.
+            feedback = self._parse_feedback or (
+                f"Your reply could not be parsed: {parse_error}\nFix the tool call format and "
+                "try again."
             )
+            new.append(Message(role="user", content=feedback))
         elif not assistant.tool_calls:
-            names = ", ".join(self.tool_by_name)
-            new.append(Message(role="user", content=NO_TOOL_CALL.format(tools=names)))
+            if getattr(self.fmt, "finish_without_tool_call", False):
+                terminated = True  # harnesses where a reply without a tool call ends the run
+                info["finished_by"] = "no_tool_call"
+            else:
+                names = ", ".join(self.tool_by_name)
+                text = getattr(self.fmt, "no_tool_call_message", None)
+                new.append(Message(role="user", content=text or NO_TOOL_CALL.format(tools=names)))
         else:
             for call in assistant.tool_calls:
                 obs = self._execute(call)
@@ -321,6 +326,11 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         self.flags.extend(step_flags)
         self.tokens_used += _approx_tokens(assistant) + sum(_approx_tokens(m) for m in new)
         truncated, why = self._budget_exceeded() if not terminated else (False, None)
+        limit_message = getattr(self.fmt, "turn_limit_message", None)
+        if truncated and limit_message and (why or "").startswith("max_turns"):
+            note = Message(role="user", content=limit_message.format(turns=self.turn))
+            self.messages.append(note)
+            new.append(note)
         if info.get("infrastructure_error"):
             truncated, why = True, "infrastructure_error"
         elif info.get("sandbox_unusable"):
@@ -366,6 +376,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         )
 
     def _parse(self, action: str | Message | dict[str, Any]) -> tuple[Message, str | None]:
+        self._parse_feedback = None
         if isinstance(action, (Message, dict)):
             try:
                 msg = action if isinstance(action, Message) else Message.model_validate(action)
@@ -373,6 +384,14 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
                 return Message(role="assistant", content=str(action)[:2000]), str(exc)
             if msg.role != "assistant":
                 msg = msg.model_copy(update={"role": "assistant"})
+            # Formats with tools written in the text read a structured reply's text actions.
+            read_text_actions = getattr(self.fmt, "parse_message", None)
+            if read_text_actions is not None:
+                try:
+                    msg = read_text_actions(msg)
+                except ParseError as exc:
+                    self._parse_feedback = getattr(exc, "feedback", None)
+                    return msg, str(exc)
             return self._number_calls(msg), None
         if not isinstance(action, str):
             return Message(role="assistant", content=repr(action)[:2000]), (
@@ -382,6 +401,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             # The tools validate their own arguments and answer in a tool message.
             msg = self.fmt.parse(action, tools=[t.spec for t in self.tool_list], validate=False)
         except ParseError as exc:
+            self._parse_feedback = getattr(exc, "feedback", None)
             return Message(role="assistant", content=action), str(exc)
         return self._number_calls(msg, raw=action), None
 

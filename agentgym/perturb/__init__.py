@@ -1,12 +1,12 @@
 """Seeded, composable perturbations of every surface an agent meets.
 
 Surfaces (``Transform.target``): ``tools``, ``system``, ``user``, ``chat_format``,
-``tool_response``. Build transforms directly (``ToolRenameSynonyms(p=0.5, severity="light")``)
+``tool_response``, ``scaffold`` (a real harness: ``agentgym.scaffolds``). Build transforms directly (``ToolRenameSynonyms(p=0.5, severity="light")``)
 or load a YAML recipe (``load_recipe("perturbations/light.yaml")``), then sample one
 :class:`EpisodePerturbation` per episode. See docs/perturbations.md.
 """
 
-from agentgym.perturb import chat, responses, system, tools, user  # noqa: F401  (registers)
+from agentgym.perturb import chat, responses, scaffold, system, tools, user  # noqa: F401  (registers)
 from agentgym.perturb.base import (
     SEVERITIES,
     TARGETS,

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from agentgym.errors import PerturbationError
 from agentgym.types import PerturbationRecord, ToolCall, ToolSpec
 
-Target = Literal["tools", "system", "user", "chat_format", "tool_response"]
+Target = Literal["tools", "system", "user", "chat_format", "tool_response", "scaffold"]
 Semantics = Literal["preserving", "adversarial"]
 Severity = Literal["light", "medium", "heavy"]
 TARGETS: tuple[str, ...] = get_args(Target)
@@ -99,6 +99,14 @@ class ToolResponse(PerturbRecord):
     is_error: bool = False
 
 
+class ScaffoldChoice(PerturbRecord):
+    """The scaffold surface: which real harness the episode runs in (``None``: agentgym's own).
+    The ``scaffold`` transform sets it; ``PerturbedEnv`` installs the profile's tools, prompts
+    and chat placement (``agentgym.scaffolds``) before every other surface's transforms."""
+
+    profile: str | None = None
+
+
 class NoOptions(PerturbRecord):
     """Options of a transform that has none beyond ``p`` and ``severity``."""
 
@@ -112,6 +120,7 @@ class PerturbContext:
     user: str = ""
     chat_format: ChatOptions = field(default_factory=ChatOptions)
     tool_response: ToolResponse | None = None
+    scaffold: ScaffoldChoice = field(default_factory=ScaffoldChoice)
 
     def get(self, target: str) -> Any:
         return getattr(self, target)
@@ -457,6 +466,8 @@ def _infer_target(obj: Any) -> Target:
         return "chat_format"
     if isinstance(obj, ToolResponse):
         return "tool_response"
+    if isinstance(obj, ScaffoldChoice):
+        return "scaffold"
     raise PerturbationError(
         "replay: cannot tell the surface of a plain string; pass target='system' or 'user'"
     )
@@ -494,6 +505,7 @@ __all__ = [
     "PerturbContext",
     "PerturbRecord",
     "ResponseTransform",
+    "ScaffoldChoice",
     "Semantics",
     "Sequential",
     "Severity",

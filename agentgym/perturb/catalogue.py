@@ -95,6 +95,11 @@ def _example(name: str, seed: int) -> tuple[str, str]:
         return _short(json.dumps(ChatOptions().model_dump(exclude_defaults=True))), _short(
             json.dumps(changed)
         )
+    if cls.target == "scaffold":
+        return (
+            "agentgym's bash/editor/search/submit",
+            f"{rec.params['profile']} {rec.params['version']}",
+        )
     resp = ToolResponse(text=EXAMPLE_OUTPUT, tool_name="search", call_index=0)
     if name == "response_transient_error":
         return "the first attempt of a selected call", _short(t.notice(0, rec.params))

@@ -241,7 +241,8 @@ class PerturbedEnv(gym.Wrapper):
                         changed = _CONTENT
                     else:
                         real = {"name": real_name, "arguments": values}
-                        metadata = {**obs.metadata, "real_call": real}
+                        # a tool that names its canonical call itself (a scaffold's) wins
+                        metadata = {"real_call": real, **obs.metadata}
                         changed = _CONTENT_METADATA
                     if obs.__pydantic_private__ is not None or obs.__pydantic_extra__ is not None:
                         update = {"content": text, "metadata": metadata}
@@ -288,7 +289,7 @@ class PerturbedEnv(gym.Wrapper):
         update: dict[str, Any] = {}
         if text is not obs.content:
             update["content"] = text
-        if real is not call:
+        if real is not call and "real_call" not in obs.metadata:
             update["metadata"] = {
                 **obs.metadata,
                 "real_call": {"name": real.name, "arguments": real.arguments},
@@ -312,12 +313,23 @@ class PerturbedEnv(gym.Wrapper):
         self._saved = (core.tool_list, core.tool_by_name, core.fmt, core.chat_format_name)
         targets = {r.target for r in ep.records}
 
+        runtime = None
+        if "scaffold" in targets:  # a real harness: its tools, prompts and chat placement
+            from agentgym.scaffolds.runtime import runtime_for
+
+            runtime = runtime_for(ep.records, core.task.workdir if core.task else "/workspace")
+            below_tools = list(runtime.tools)
+            below_specs = [t.spec for t in below_tools]
+            user = runtime.user_message(user)
         specs = below_specs
-        if targets & {"tools", "tool_response"}:
+        if targets & {"tools", "tool_response", "scaffold"}:
             specs = ep.tools(below_specs)
             self._below = {t.name: t for t in below_tools}
             core.tool_list = [PerturbedTool(s, self) for s in specs]
             core.tool_by_name = {t.name: t for t in core.tool_list}
+        if runtime is not None:
+            runtime.bind_shown(ep.forward_call)
+            system = runtime.system_prompt(specs)
         family = core.chat_format_name
         if "chat_format" in targets:
             base = core.fmt.chat_options if isinstance(core.fmt, BoundChatFormat) else ChatOptions()
@@ -325,7 +337,11 @@ class PerturbedEnv(gym.Wrapper):
             family = opts.format or family
             core.fmt = BoundChatFormat(chat_format(family), opts)
             core.chat_format_name = family
-        if targets & {"system", "user", "tools"}:
+        if runtime is not None:
+            from agentgym.scaffolds.runtime import ScaffoldFormat
+
+            core.fmt = ScaffoldFormat(core.fmt, runtime, specs)
+        if targets & {"system", "user", "tools", "scaffold"}:
             new_system, new_user = ep.opening(system, user)
             rebuilt: list[Message] = []
             for i, m in enumerate(messages):
@@ -340,15 +356,26 @@ class PerturbedEnv(gym.Wrapper):
                 rebuilt.insert(0, Message(role="system", content=new_system))
             core.messages = rebuilt
 
+        # Tools written into the text are not declared to the model: no native tools.
+        declared = [] if runtime is not None and runtime.text else specs
         traj = core.trajectory
         if traj is not None:
             traj.messages = list(core.messages)
-            traj.tools = list(specs)
+            traj.tools = list(declared)
             traj.chat_format = family
             traj.perturbations = [*traj.perturbations, *ep.records]
             seeds = traj.metadata.get("perturbation_seeds", [])
             traj.metadata = {**traj.metadata, "perturbation_seeds": [*seeds, self.ep_seed]}
-        info["tools"] = copy.deepcopy([s.to_openai() for s in specs])
+            if runtime is not None:
+                traj.metadata["scaffold"] = {
+                    "profile": runtime.profile.name,
+                    "version": runtime.profile.version,
+                    "placement": runtime.profile.placement,
+                }
+        if runtime is not None:
+            info["scaffold"] = runtime.profile.name
+            info["scaffold_placement"] = runtime.profile.placement
+        info["tools"] = copy.deepcopy([s.to_openai() for s in declared])
         info["chat_format"] = family
         if isinstance(core.fmt, BoundChatFormat):
             info["chat_options"] = core.fmt.chat_options.model_dump(exclude_none=True)

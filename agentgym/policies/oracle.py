@@ -15,8 +15,9 @@ import shlex
 from typing import Any
 
 from agentgym.policies.base import BasePolicy
-from agentgym.policies.toolmatch import Binding, rank
-from agentgym.types import Message, Task, ToolCall
+from agentgym.policies.interfaces import Interface, hunks_of, interface_for
+from agentgym.policies.toolmatch import Binding
+from agentgym.types import Message, Task
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 PROBE_TRIES = 2  # a transient error fails only the first attempt of a call
@@ -64,24 +65,34 @@ def test_command(task: Task, limit: int = 5) -> str:
 
 
 class OraclePolicy(BasePolicy):
-    """Applies the reference solution with whatever shell tool it finds, tests, submits."""
+    """Applies the reference solution with whatever shell tool it finds, tests, submits.
+
+    In a real harness's scaffold (``info["scaffold"]``, see ``agentgym.scaffolds``) it applies
+    the fix with the harness's own edit tool when it recognises one (a V4A patch tool,
+    SEARCH/REPLACE blocks, an exact string-replace tool), so every profile's edit semantics
+    are exercised end to end; tools written into the text are used by writing them.
+    """
 
     name = "oracle"
 
-    def __init__(self, run_tests: bool = True) -> None:
+    def __init__(self, run_tests: bool = True, edit_in_scaffolds: bool = True) -> None:
         super().__init__()
         self.run_tests = run_tests
+        self.edit_in_scaffolds = edit_in_scaffolds
         self.reset({})
 
     def reset(self, info: dict[str, Any]) -> None:
         super().reset(info)
         self.task: Task | None = info.get("task")
         self.nonce = f"agentgym-probe-{info.get('seed') or 0}"
+        self.in_scaffold = bool(info.get("scaffold"))
+        self.iface: Interface | None = None
         self.shell: Binding | None = None
         self.candidates: list[Binding] | None = None
         self.tries = 0
-        self.plan: list[str] = []
+        self.plan: list[str | Message] = []
         self.turn = 0
+        self.route = "shell"  # or "edit": how the fix was applied (for tests and reports)
 
     # -- decisions --------------------------------------------------------------------
     def act(
@@ -90,8 +101,11 @@ class OraclePolicy(BasePolicy):
         self.turn += 1
         if self.task is None and info.get("task") is not None:
             self.task = info["task"]
+        if self.iface is None:
+            self.iface = interface_for(tools, messages) or Interface()
+        iface = self.iface
         if self.candidates is None:
-            self.candidates = rank(tools, "shell")
+            self.candidates = iface.shell_candidates()
         if self.shell is None and self.tries:
             last = _last_tool_output(messages)
             if self.nonce in _ANSI.sub("", last):
@@ -102,35 +116,32 @@ class OraclePolicy(BasePolicy):
                 self.tries = 0
         if self.shell is None:
             if not self.candidates:
-                return self._submit(tools)  # nothing runs commands: give up honestly
+                return iface.submit(self.turn)  # nothing runs commands: give up honestly
             self.tries += 1
-            return self._call(self.candidates[0], f"echo {self.nonce}")
+            return iface.shell(self.candidates[0], f"echo {self.nonce}", self.turn)
         if self.plan:
-            return self._call(self.shell, self.plan.pop(0))
-        return self._submit(tools)
+            step = self.plan.pop(0)
+            if isinstance(step, Message):
+                return step
+            return iface.shell(self.shell, step, self.turn)
+        return iface.submit(self.turn)
 
-    def _plan(self) -> list[str]:
+    def _plan(self) -> list[str | Message]:
         if self.task is None:
             return []
-        steps = []
-        solve = solution_command(self.task)
-        if solve:
-            steps.append(solve)
+        steps: list[str | Message] = []
+        edits = hunks_of(self.task.solution_patch or "")
+        assert self.iface is not None
+        if self.in_scaffold and self.edit_in_scaffolds and edits and self.iface.can_edit():
+            steps += self.iface.edit_messages(edits, self.task.workdir, self.turn)
+            self.route = "edit"
+        else:
+            solve = solution_command(self.task)
+            if solve:
+                steps.append(solve)
         if self.run_tests:
             steps.append(test_command(self.task))
         return steps
-
-    def _call(self, binding: Binding, payload: str | None) -> Message:
-        call = ToolCall(
-            id=f"oracle_{self.turn}", name=binding.tool, arguments=binding.arguments(payload)
-        )
-        return Message(role="assistant", content=None, tool_calls=[call])
-
-    def _submit(self, tools: list[dict[str, Any]]) -> Message:
-        ranked = rank(tools, "submit")
-        if not ranked:
-            return Message(role="assistant", content="I am done.")
-        return self._call(ranked[0], None)
 
 
 def _last_tool_output(messages: list[dict[str, Any]]) -> str:

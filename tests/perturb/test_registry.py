@@ -53,7 +53,7 @@ def surface_output(t, rec, ctx: PerturbContext):
     obj = ctx.get(t.target)
     if t.target == "tools":
         return [x.model_dump() for x in obj]
-    if t.target == "chat_format":
+    if t.target in ("chat_format", "scaffold"):
         return obj.model_dump()
     return obj
 
