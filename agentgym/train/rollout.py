@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from agentgym.errors import AgentGymError
-from agentgym.train.toy_env import ToyChatFormat
+from agentgym.env.toolcall import ToyChatFormat
 
 
 class TextCodec(Protocol):
