@@ -64,8 +64,8 @@ def parse_spec(row: Any, default_env_id: str | None = None) -> EpisodeSpec:
     if not isinstance(row, dict):
         raise ConfigError(f"an episode spec is a dict or a JSON string, not {type(row).__name__}")
     fields = {k: row[k] for k in EpisodeSpec.model_fields if k in row and row[k] is not None}
-    if "seed" in fields:
-        fields["seed"] = int(fields["seed"])
+    if "seed" in fields and hasattr(fields["seed"], "item"):  # numpy / torch scalars
+        fields["seed"] = fields["seed"].item()
     if default_env_id is not None:
         fields.setdefault("env_id", default_env_id)
     try:
