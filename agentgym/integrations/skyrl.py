@@ -72,9 +72,9 @@ class AgentGymTextEnv(BaseTextEnv):
             self.session.fail(exc)
             note = "The environment failed to start; this episode is not scored."
             return [*prompt, {"role": "user", "content": note}], self.session.outcome.metadata()
-        messages = [dict(m) for m in obs] if self.session.chat else [
-            {"role": "user", "content": str(obs)}
-        ]
+        messages = (
+            [dict(m) for m in obs] if self.session.chat else [{"role": "user", "content": str(obs)}]
+        )
         if self.tools_in_prompt and self.session.chat:
             messages = _with_tools(messages, self.session)
         return messages, {"task_id": info.get("task_id"), "tools": info.get("tools")}
@@ -134,11 +134,10 @@ def _with_tools(messages: list[dict[str, Any]], session: Session) -> list[dict[s
     if not tools:
         return messages
     first = tools[0]["function"]
-    example_args = {
-        k: "..." for k in (first.get("parameters") or {}).get("required", [])
-    }
+    example_args = {k: "..." for k in (first.get("parameters") or {}).get("required", [])}
     example = Message(
-        role="assistant", tool_calls=[ToolCall(id="example", name=first["name"], arguments=example_args)]
+        role="assistant",
+        tool_calls=[ToolCall(id="example", name=first["name"], arguments=example_args)],
     )
     fmt = session.fmt
     call_text = fmt.render_completion(example) if fmt is not None else json.dumps(example_args)

@@ -30,7 +30,9 @@ def trl_chat_template(chat_format: str) -> str | None:
         return None
 
 
-def tiny_tokenizer(chat_format: str = "qwen3", texts: Sequence[str] = (), vocab_size: int = 512) -> Any:
+def tiny_tokenizer(
+    chat_format: str = "qwen3", texts: Sequence[str] = (), vocab_size: int = 512
+) -> Any:
     """A ``PreTrainedTokenizerFast`` for ``chat_format`` (``"toy"``: the ToolCall-v0 format)."""
     from transformers import PreTrainedTokenizerFast
 
@@ -62,7 +64,9 @@ def tiny_tokenizer(chat_format: str = "qwen3", texts: Sequence[str] = (), vocab_
     return tok
 
 
-def tiny_model(tokenizer: Any, seed: int = 0, hidden_size: int = 64, max_positions: int = 4096) -> Any:
+def tiny_model(
+    tokenizer: Any, seed: int = 0, hidden_size: int = 64, max_positions: int = 4096
+) -> Any:
     """A random ``Qwen2ForCausalLM`` (2 layers) for ``tokenizer``; weights from ``seed``."""
     from agentgym.train.config import ModelConfig
     from agentgym.train.model import build_model

@@ -74,7 +74,7 @@ def _one_line(text: str) -> str:
 def _tool_method(spec: dict[str, Any]) -> Callable[..., str]:
     """A method whose name, docstring and signature are the tool's (TRL and transformers'
     ``get_json_schema`` read exactly those to render the tool for the model)."""
-    fn_spec = spec["function"] if "function" in spec else spec
+    fn_spec = spec.get("function", spec)
     name = fn_spec["name"]
     params = fn_spec.get("parameters") or {}
     props: dict[str, Any] = params.get("properties") or {}
@@ -126,7 +126,9 @@ class AgentGymToolEnv:
 
     def __init__(self) -> None:
         cls = type(self)
-        self._session = cls._handoff.pop() if cls._handoff else Session(cls.env_id, **cls.env_kwargs)
+        self._session = (
+            cls._handoff.pop() if cls._handoff else Session(cls.env_id, **cls.env_kwargs)
+        )
         self._calls = 0
         self.outcome: Outcome = Outcome()
 

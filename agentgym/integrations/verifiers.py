@@ -128,7 +128,8 @@ def opening_text(session: Session, obs: Any) -> str:
         first = tools[0]["function"]
         args = {k: "..." for k in (first.get("parameters") or {}).get("required", [])}
         example = Message(
-            role="assistant", tool_calls=[ToolCall(id="example", name=first["name"], arguments=args)]
+            role="assistant",
+            tool_calls=[ToolCall(id="example", name=first["name"], arguments=args)],
         )
         parts.append(
             "Tools (JSON definitions, one per line):\n"

@@ -31,7 +31,13 @@ from uuid import uuid4
 
 from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopOutput, register
 
-from agentgym.integrations.core import INFRA_EXCEPTIONS, EpisodeSpec, Session, TokenTurns, parse_spec
+from agentgym.integrations.core import (
+    INFRA_EXCEPTIONS,
+    EpisodeSpec,
+    Session,
+    TokenTurns,
+    parse_spec,
+)
 
 TESTED_VERSION = "0.9.1"
 AGENT_NAME = "agentgym"

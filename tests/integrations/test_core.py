@@ -15,7 +15,9 @@ from agentgym.integrations.core import EpisodeSpec, Session, parse_spec
 def test_spec_round_trips_through_a_prompt() -> None:
     spec = EpisodeSpec(env_id="agentgym/BugFix-v0", task_id="t", recipe="light", seed=3)
     assert parse_spec(spec.to_prompt()) == spec
-    assert parse_spec({"task_id": "t", "prompt": "x", "other": 1}, "agentgym/BugFix-v0").task_id == "t"
+    assert (
+        parse_spec({"task_id": "t", "prompt": "x", "other": 1}, "agentgym/BugFix-v0").task_id == "t"
+    )
 
 
 @given(st.one_of(st.text(max_size=200), st.dictionaries(st.text(max_size=8), st.integers())))

@@ -47,7 +47,7 @@ def test_bugfix_episode_through_the_registry(script: str, expected: float) -> No
 
 def test_recipe_reaches_the_prompt_and_is_recorded() -> None:
     extras = {"task_id": TASK, "recipe": "scaffold-shift", "seed": 3, "max_turns": 1}
-    reward, meta, chat = play(noop_texts(), extras)
+    _, meta, chat = play(noop_texts(), extras)
     assert meta["perturbations"]  # what was perturbed, for replay
     assert "You are a software engineer" not in chat[0]["content"]  # the system prompt changed
 

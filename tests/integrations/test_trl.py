@@ -15,7 +15,7 @@ from helpers import BUGFIX, TASK, ScriptedEngine, bugfix_task, noop_texts, oracl
 from trl import GRPOConfig, GRPOTrainer  # noqa: E402
 
 from agentgym.env.toolcall import canonical_call  # noqa: E402
-from agentgym.integrations.tiny import env_texts, tiny_chat_model, tiny_model, tiny_tokenizer  # noqa: E402
+from agentgym.integrations.tiny import env_texts, tiny_model, tiny_tokenizer  # noqa: E402
 from agentgym.integrations.trl import (  # noqa: E402
     AgentGymRollout,
     env_reward,
@@ -77,7 +77,9 @@ def test_toolcall_reward_function_two_steps_and_oracle_scores_one(tmp_path) -> N
     )
     trainer.train()
     assert optimizer_steps(trainer) == 2
-    assert len(logged(trainer, "rewards/agentgym_reward/mean")) == 2  # the env's reward, in TRL's logs
+    assert (
+        len(logged(trainer, "rewards/agentgym_reward/mean")) == 2
+    )  # the env's reward, in TRL's logs
     # The oracle's completion (the canonical call) scores 1; a wrong value does not.
     prompts = [r["prompt"] for r in rows]
     values = [r["task_id"] for r in rows]
@@ -282,7 +284,9 @@ def test_environment_factory_methods_are_the_perturbed_tools() -> None:
             )
         env.reset(prompt=[], task_id=TASK)
         shell = next(n for n in names if "command" in n or "exec" in n)
-        arg = next(iter(env_cls.tool_specs[names.index(shell)]["function"]["parameters"]["required"]))
+        arg = next(
+            iter(env_cls.tool_specs[names.index(shell)]["function"]["parameters"]["required"])
+        )
         getattr(env, shell)(**{arg: solution_command(bugfix_task())})
         submit = next(n for n in names if "complete" in n or "submit" in n or "finish" in n)
         getattr(env, submit)()
