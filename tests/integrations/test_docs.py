@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import need
 
 need("trl", "datasets", "torch", "transformers")
@@ -24,6 +25,8 @@ def doc_script() -> str:
     return block.group(1)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # a whole TRL run in a fresh interpreter; slow on a loaded 2-core box
 def test_trl_doc_script_runs(tmp_path) -> None:
     script = tmp_path / "train.py"
     script.write_text(doc_script())
@@ -34,7 +37,7 @@ def test_trl_doc_script_runs(tmp_path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=850,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "'rewards/env_reward/mean'" in out.stdout
