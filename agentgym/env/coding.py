@@ -353,6 +353,19 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             info["prompt"] = self.prompt()
         return [m.to_openai() for m in new], reward, terminated, truncated, info
 
+    def end_episode(self, reason: str = "ended by the caller") -> tuple[float, dict[str, Any]]:
+        """End the running episode now, graded as a truncation (a trainer stopped it: its turn
+        budget ran out, or the model stopped calling tools). ``(reward, info)``; an episode
+        already over returns ``(trajectory reward, {})``."""
+        if self.done or self.sandbox is None or self.task is None:
+            return (self.trajectory.reward or 0.0) if self.trajectory else 0.0, {}
+        self.done = True
+        info: dict[str, Any] = {"truncated_by": reason}
+        reward = 0.0
+        if self.grade_enabled and self.grade_on_truncation:
+            reward = self._finish(info)
+        return reward, info
+
     def render(self) -> str | None:
         if self.render_mode == "ansi":
             return self.prompt()

@@ -95,4 +95,4 @@ def register_envs() -> None:
                 disable_env_checker=True,
             )
     if TOY_ENV_ID not in registry:
-        import agentgym.train  # noqa: F401  (registers the torch-free toy env)
+        gym.register(id=TOY_ENV_ID, entry_point="agentgym.env.toolcall:ToolCallEnv")

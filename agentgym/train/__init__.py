@@ -1,6 +1,7 @@
 """agentgym.train: a readable GRPO-family RL trainer (see docs/training.md).
 
-Torch-free on import: ``import agentgym.train`` only registers the toy env; the trainer
+Torch-free on import: ``import agentgym.train`` registers the env ids (through
+``agentgym.env``, which owns them, the toy ``agentgym/ToolCall-v0`` included); the trainer
 modules import torch themselves.
 """
 
@@ -8,12 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
-
-TOOLCALL_ENV_ID = "agentgym/ToolCall-v0"
-
-if TOOLCALL_ENV_ID not in gym.registry:
-    gym.register(id=TOOLCALL_ENV_ID, entry_point="agentgym.train.toy_env:ToolCallEnv")
+import agentgym.env  # noqa: F401  (registers every env id, agentgym/ToolCall-v0 included)
+from agentgym.env.registry import TOY_ENV_ID as TOOLCALL_ENV_ID
 
 
 def train_main(config_path: str) -> None:

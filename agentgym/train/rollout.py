@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from agentgym.env.toolcall import ToyChatFormat
 from agentgym.errors import AgentGymError
-from agentgym.train.toy_env import ToyChatFormat
 
 
 class TextCodec(Protocol):

@@ -40,7 +40,7 @@ def build_chat_tokenizer(fmt: Any, vocab_size: int = 512, texts: Sequence[str] =
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-    from agentgym.train.toy_env import corpus_lines
+    from agentgym.env.toolcall import corpus_lines
 
     specials = [PAD, *chat_special_tokens(fmt)]
     tok = Tokenizer(models.BPE())

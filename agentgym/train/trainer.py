@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from agentgym.env.toolcall import ToyChatFormat, build_toy_tokenizer
 from agentgym.errors import ConfigError
 from agentgym.train.config import TrainConfig, dump_config, load_config
 from agentgym.train.logprobs import mismatch_metrics, sequence_logprobs
@@ -45,7 +46,6 @@ from agentgym.train.rollout import (
 )
 from agentgym.train.static_engine import StaticEngine, check_supported
 from agentgym.train.tokenizer import build_chat_tokenizer, chat_stop_ids, pad_id, vocab_size
-from agentgym.train.toy_env import ToyChatFormat, build_toy_tokenizer
 
 
 def probe_env(env_id: str, kwargs: dict[str, Any]) -> tuple[Any, list[str]]:

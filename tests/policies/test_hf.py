@@ -15,9 +15,9 @@ from agentgym.policies import HFPolicy
 def test_generated_ids_are_kept_verbatim(tmp_path) -> None:
     from transformers import PreTrainedTokenizerFast
 
+    from agentgym.env.toolcall import build_toy_tokenizer
     from agentgym.train.config import ModelConfig
     from agentgym.train.model import build_model
-    from agentgym.train.toy_env import build_toy_tokenizer
 
     tok = PreTrainedTokenizerFast(tokenizer_object=build_toy_tokenizer(vocab_size=128))
     tok.eos_token = tok.convert_ids_to_tokens(0)

@@ -175,7 +175,7 @@ def test_chat_tokenizer_has_every_special_token_of_the_format(name: str) -> None
 
 
 def test_a_tokenizer_without_the_format_tokens_is_a_clear_error() -> None:
-    from agentgym.train.toy_env import build_toy_tokenizer
+    from agentgym.env.toolcall import build_toy_tokenizer
 
     with pytest.raises(ConfigError, match="stop string"):
         chat_stop_ids(get_format("llama3.1"), build_toy_tokenizer())

@@ -10,11 +10,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import agentgym.train  # noqa: E402,F401  (registers agentgym/ToolCall-v0)
+from agentgym.env.toolcall import call_scaffold, canonical_call  # noqa: E402
 from agentgym.errors import ConfigError  # noqa: E402
 from agentgym.train.config import TrainConfig, dump_config, load_config  # noqa: E402
 from agentgym.train.logprobs import mismatch_metrics  # noqa: E402
 from agentgym.train.rollout import RolloutRequest, collect_episodes  # noqa: E402
-from agentgym.train.toy_env import call_scaffold, canonical_call  # noqa: E402
 from agentgym.train.trainer import Trainer, make_batch  # noqa: E402
 
 pytestmark = pytest.mark.train
