@@ -34,6 +34,7 @@ class SandboxPool:
         self._pending: dict[str, int] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._releasing: set[Sandbox] = set()  # released, their close not run yet
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agentgym-pool")
         self.stats = {"warm_hits": 0, "cold_starts": 0, "start_errors": 0}
         for image in images or [self.config.image]:
@@ -89,8 +90,17 @@ class SandboxPool:
         """Destroy a used sandbox (in the background)."""
         if self._closed:
             sandbox.close()
-        else:
-            self._executor.submit(sandbox.close)
+            return
+        with self._lock:
+            self._releasing.add(sandbox)
+        self._executor.submit(self._destroy, sandbox)
+
+    def _destroy(self, sandbox: Sandbox) -> None:
+        try:
+            sandbox.close()
+        finally:
+            with self._lock:
+                self._releasing.discard(sandbox)
 
     def ready(self, image: str | None = None) -> int:
         q = self._queues.get(image or self.config.image)
@@ -112,6 +122,11 @@ class SandboxPool:
             self._closed = True
             queues = list(self._queues.values())
         self._executor.shutdown(wait=True, cancel_futures=True)
+        # cancel_futures also dropped releases still queued: close those sandboxes here
+        with self._lock:
+            released, self._releasing = list(self._releasing), set()
+        for sandbox in released:
+            sandbox.close()
         for q in queues:
             while True:
                 try:

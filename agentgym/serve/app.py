@@ -32,7 +32,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentgym.errors import AgentGymError, ConfigError
-from agentgym.serve.environment import AgentGymEnvironment, EnvSpec, ServeError, jsonable
+from agentgym.serve.environment import (
+    AgentGymEnvironment,
+    EnvSpec,
+    ServeError,
+    close_all_envs,
+    jsonable,
+)
 from agentgym.serve.metrics import ServeMetrics
 
 TOKEN_ENV = "AGENTGYM_SERVE_TOKEN"
@@ -418,6 +424,8 @@ def create_app(cfg: ServeConfig) -> tuple[Any, Any]:
 
     async def close_sessions() -> None:
         await server.close_all()
+        # sessions uvicorn's shutdown already cut off may still be closing on their threads
+        await asyncio.get_running_loop().run_in_executor(None, close_all_envs)
 
     app.router.on_shutdown.append(close_sessions)
 
@@ -465,7 +473,7 @@ def serve(cfg: ServeConfig, *, on_ready: Callable[[str], None] | None = None) ->
     import uvicorn
 
     cfg = resolve_token(cfg)
-    app, server = create_app(cfg)
+    app, _ = create_app(cfg)
     config = uvicorn.Config(
         app,
         host=cfg.host,
@@ -479,14 +487,11 @@ def serve(cfg: ServeConfig, *, on_ready: Callable[[str], None] | None = None) ->
     if on_ready is not None:
         on_ready(f"http://{cfg.host}:{cfg.port}")
     try:
-        uv.run()  # handles SIGTERM and SIGINT itself: stop accepting, close sockets, shut down
+        # uvicorn handles SIGTERM/SIGINT: stop accepting, close the sockets, run the lifespan
+        # shutdown (close_sessions above, which waits for every sandbox), then re-raise it.
+        uv.run()
     finally:
-        for env in list(server._sessions.values()):  # anything the shutdown did not reach
-            if env is not None:
-                try:
-                    env.close()
-                except Exception:
-                    pass
+        close_all_envs()  # anything the shutdown did not reach
 
 
 __all__ = [

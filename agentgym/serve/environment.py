@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
+import weakref
 from typing import Any
 
 from openenv.core.env_server.interfaces import Environment
@@ -21,6 +23,20 @@ from agentgym.serve.metrics import ServeMetrics
 from agentgym.serve.models import AgentGymAction, AgentGymObservation, AgentGymState
 
 RESET_FIELDS = ("seed", "episode_id", "task_id")
+_LIVE: weakref.WeakSet[AgentGymEnvironment] = weakref.WeakSet()
+_LIVE_LOCK = threading.Lock()
+
+
+def close_all_envs() -> int:
+    """Close every env this process made that is still open (server shutdown)."""
+    with _LIVE_LOCK:
+        envs = list(_LIVE)
+    for env in envs:
+        try:
+            env.close()
+        except Exception:  # one broken close must not keep the others' sandboxes alive
+            pass
+    return len(envs)
 
 
 class ServeError(AgentGymError):
@@ -87,6 +103,9 @@ class AgentGymEnvironment(Environment[AgentGymAction, AgentGymObservation, Agent
         self._active = False  # an episode is running (reset done, not finished)
         self.expired_after: float | None = None  # set when the idle reaper closed it
         self.closed = False
+        self._close_lock = threading.Lock()
+        with _LIVE_LOCK:
+            _LIVE.add(self)
 
     # -- openenv Environment -----------------------------------------------------------
 
@@ -203,11 +222,18 @@ class AgentGymEnvironment(Environment[AgentGymAction, AgentGymObservation, Agent
         )
 
     def close(self) -> None:
-        self.closed = True
-        self._active = False
-        env, self._env = self._env, None
-        if env is not None:
-            env.close()
+        # Held for the whole close: a second caller (server shutdown while the session's own
+        # thread is closing it) waits until the sandbox is really gone.
+        with self._close_lock:
+            self.closed = True
+            self._active = False
+            env, self._env = self._env, None
+            try:
+                if env is not None:
+                    env.close()
+            finally:
+                with _LIVE_LOCK:
+                    _LIVE.discard(self)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -239,4 +265,4 @@ class AgentGymEnvironment(Environment[AgentGymAction, AgentGymObservation, Agent
         return self._env
 
 
-__all__ = ["AgentGymEnvironment", "EnvSpec", "ServeError", "jsonable"]
+__all__ = ["AgentGymEnvironment", "EnvSpec", "ServeError", "close_all_envs", "jsonable"]

@@ -117,3 +117,14 @@ def test_disk_limit_where_the_driver_allows_it_else_a_clear_error() -> None:
     with sb:  # the driver supports it: the container's root filesystem is capped
         res = sb.run("dd if=/dev/zero of=/fill bs=1M count=700 2>&1 | tail -1", timeout=60)
         assert "No space left" in res.output or "File too large" in res.output
+
+
+def test_pool_close_right_after_release_still_removes_the_sandbox() -> None:
+    # CodingEnv.close releases its sandbox and closes the pool at once: the queued close of
+    # the released sandbox must not be cancelled with the pool's pending warm-ups.
+    pool = SandboxPool(SandboxConfig(type="docker"), size=1)
+    used = [pool.acquire() for _ in range(3)]
+    for sb in used:
+        pool.release(sb)
+    pool.close()
+    assert all(sb.closed for sb in used)
