@@ -53,6 +53,14 @@ EnvsOpt = Annotated[str, typer.Option(help="env ids, comma-separated")]
 RecipesOpt = Annotated[
     str, typer.Option(help="recipes (perturbations/<name>.yaml or paths), comma-separated")
 ]
+RayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        help="run episodes on this Ray cluster (host:port, auto, or local); workers = actors "
+        "(or $AGENTGYM_RAY_ADDRESS; needs agentgym[ray])",
+    ),
+]
 AxesOpt = Annotated[
     str,
     typer.Option(
@@ -77,9 +85,11 @@ def bench_run(
         bool, typer.Option(help="skip episodes already in out/episodes.jsonl")
     ] = True,
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+    ray: RayOpt = None,
 ) -> None:
     """Run policy × env × perturbation (paired), write results.json, report.md, report.html."""
     from agentgym.bench.run import BenchConfig, run_bench
+    from agentgym.rollout.ray_runner import ray_address_from
 
     _sigterm_to_keyboard_interrupt()
     cfg = BenchConfig(
@@ -96,6 +106,7 @@ def bench_run(
         tasks=_csv(tasks),
         resume=resume,
         progress=progress,
+        ray_address=ray_address_from(ray),
     )
     try:
         results = run_bench(cfg)
@@ -131,6 +142,7 @@ def bench_main(
         bool, typer.Option(help="skip episodes already in out/episodes.jsonl")
     ] = True,
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+    ray: RayOpt = None,
 ) -> None:
     """Robustness benchmark. Without a subcommand: run it (same options as `bench run`)."""
     if ctx.invoked_subcommand is None:
@@ -148,6 +160,7 @@ def bench_main(
             tasks,
             resume,
             progress,
+            ray,
         )
 
 

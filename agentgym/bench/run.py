@@ -35,6 +35,7 @@ class BenchConfig(BaseModel):
     progress: bool = True
     monitor: bool = True
     tasks: list[str] = Field(default_factory=list)  # restrict to these task ids
+    ray_address: str | None = None  # run the episodes on this Ray cluster (workers = actors)
 
 
 def run_bench(cfg: BenchConfig, make_policy: Any = None) -> dict[str, Any]:
@@ -76,6 +77,7 @@ def run_bench(cfg: BenchConfig, make_policy: Any = None) -> dict[str, Any]:
         workers=cfg.workers,
         resume=cfg.resume,
         progress=cfg.progress,
+        ray_address=cfg.ray_address,
     )
     episodes = [r.summary() for r in results]
     backend = next((e["backend"] for e in episodes if e.get("backend")), cfg.backend)
