@@ -186,3 +186,21 @@ def test_killed_worker_episodes_retried_none_lost_or_twice_and_gc(cluster: str) 
     assert gc.returncode == 0, gc.stdout + gc.stderr
     assert _owned_by(victim["pid"]) == []
     json.dumps(facts)
+
+
+def test_data_rollout_on_ray_writes_the_local_rows(cluster: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from agentgym.data.cli import data_app
+
+    args = ["rollout", "--env", "agentgym/BugFix-v0", "--recipe", "perturbations/light.yaml"]
+    args += ["--episodes", "3", "--backend", "docker", "--max-turns", "8"]
+    args += ["--task", TASKS[0], "--task", TASKS[1]]
+    runner = CliRunner()
+    local = runner.invoke(data_app, [*args, "--out", str(tmp_path / "local.jsonl")])
+    on_ray = runner.invoke(
+        data_app, [*args, "--out", str(tmp_path / "ray.jsonl"), "--ray", cluster]
+    )
+    assert local.exit_code == 0 and on_ray.exit_code == 0, on_ray.output
+    rows = [(tmp_path / f).read_text().splitlines() for f in ("local.jsonl", "ray.jsonl")]
+    assert len(rows[0]) == 3 and rows[0] == rows[1]
