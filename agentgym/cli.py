@@ -352,13 +352,17 @@ def tasks_validate(
 @app.command()
 def train(
     config: Annotated[Path, typer.Option("--config", help="training config (YAML)")],
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="envs in Ray actors on this cluster (sets ray.address)"),
+    ] = None,
 ) -> None:
     """Train a policy with the bundled GRPO-family trainer (see docs/training.md)."""
     from agentgym.train import train_main
 
     _sigterm_to_keyboard_interrupt()
     try:
-        train_main(str(config))
+        train_main(str(config), {"ray": {"address": ray}} if ray else None)
     except AgentGymError as exc:
         _fail(exc)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -39,3 +40,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item, "fixturenames", []
         ):
             item.fixturenames.insert(0, "docker_ready")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[str]:
+    """host:port of a local 2-node Ray cluster (head + a second `ray start`), for the session."""
+    pytest.importorskip("ray", reason="needs agentgym[ray]")
+    from tests.ray_cluster import local_cluster
+
+    with local_cluster() as address:
+        yield address

@@ -16,11 +16,11 @@ if TOOLCALL_ENV_ID not in gym.registry:
     gym.register(id=TOOLCALL_ENV_ID, entry_point="agentgym.train.toy_env:ToolCallEnv")
 
 
-def train_main(config_path: str) -> None:
+def train_main(config_path: str, overrides: dict[str, Any] | None = None) -> None:
     """`agentgym train --config FILE.yaml`: train with the config in ``config_path``."""
     from agentgym.train.trainer import train_main as _train_main
 
-    _train_main(config_path)
+    _train_main(config_path, overrides)
 
 
 def __getattr__(name: str) -> Any:  # lazy: Trainer, TrainConfig without importing torch up front

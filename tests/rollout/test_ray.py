@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,71 +27,13 @@ TIMING = ("wall_s", "env_s", "policy_s")  # measurements, not part of the episod
 TASKS = ["cachetools-ttl-contains-at-expiry", "more-itertools-grouper-modes-swapped"]
 
 
-def _ray_cli() -> str:
-    local = Path(sys.executable).parent / "ray"
-    return str(local) if local.exists() else (shutil.which("ray") or "ray")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _own_processes(marker: str) -> list[int]:
-    """Pids of the Ray processes of this cluster (their command lines name its temp dir)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if marker in cmd and int(entry.name) != os.getpid():
-            pids.append(int(entry.name))
-    return pids
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """A head and a second node, one CPU each, in a temp dir of their own; stopped by pid
-    (never `ray stop`, which would stop every Ray on the machine)."""
-    temp = tempfile.mkdtemp(prefix="agentgym-ray-")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        "RAY_USAGE_STATS_ENABLED": "0",
-    }
-    common = ["--num-cpus=1", "--object-store-memory=80000000", "--disable-usage-stats"]
-    head = [_ray_cli(), "start", "--head", f"--port={port}", f"--temp-dir={temp}"]
-    head += ["--include-dashboard=false", *common]
-    second = [_ray_cli(), "start", f"--address=127.0.0.1:{port}", *common]
-    try:
-        for cmd in (head, second):
-            subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=180)
-        yield f"127.0.0.1:{port}"
-    finally:
-        import ray
-
-        if ray.is_initialized():
-            ray.shutdown()
-        for pid in _own_processes(temp):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        shutil.rmtree(temp, ignore_errors=True)
-
-
 def _rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: v for k, v in e.items() if k not in TIMING} for e in results["episodes"]]
 
 
-def test_oracle_bench_on_two_nodes_matches_the_thread_runner(cluster: str, tmp_path: Path) -> None:
+def test_oracle_bench_on_two_nodes_matches_the_thread_runner(
+    ray_cluster: str, tmp_path: Path
+) -> None:
     from agentgym.rollout.ray_runner import LAST_RUN
 
     common = dict(
@@ -109,7 +48,7 @@ def test_oracle_bench_on_two_nodes_matches_the_thread_runner(cluster: str, tmp_p
     )
     local = run_bench(BenchConfig(out=str(tmp_path / "threads"), **common))  # type: ignore[arg-type]
     on_ray = run_bench(
-        BenchConfig(out=str(tmp_path / "ray"), ray_address=cluster, **common)  # type: ignore[arg-type]
+        BenchConfig(out=str(tmp_path / "ray"), ray_address=ray_cluster, **common)  # type: ignore[arg-type]
     )
     assert len(LAST_RUN["nodes"]) == 2  # the two actors ran on the two nodes
     assert _rows(on_ray) == _rows(local)
@@ -127,7 +66,7 @@ def _owned_by(pid: int) -> list[str]:
     ]
 
 
-def test_killed_worker_episodes_retried_none_lost_or_twice_and_gc(cluster: str) -> None:
+def test_killed_worker_episodes_retried_none_lost_or_twice_and_gc(ray_cluster: str) -> None:
     from agentgym.rollout.ray_runner import drive_ray
 
     specs = [
@@ -164,7 +103,7 @@ def test_killed_worker_episodes_retried_none_lost_or_twice_and_gc(cluster: str) 
         env_for,
         lambda spec: make_policy(spec.policy),
         written.append,
-        address=cluster,
+        address=ray_cluster,
         actors=2,
         stop=threading.Event(),
         on_dispatch=on_dispatch,
@@ -188,7 +127,7 @@ def test_killed_worker_episodes_retried_none_lost_or_twice_and_gc(cluster: str) 
     json.dumps(facts)
 
 
-def test_data_rollout_on_ray_writes_the_local_rows(cluster: str, tmp_path: Path) -> None:
+def test_data_rollout_on_ray_writes_the_local_rows(ray_cluster: str, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from agentgym.data.cli import data_app
@@ -199,7 +138,7 @@ def test_data_rollout_on_ray_writes_the_local_rows(cluster: str, tmp_path: Path)
     runner = CliRunner()
     local = runner.invoke(data_app, [*args, "--out", str(tmp_path / "local.jsonl")])
     on_ray = runner.invoke(
-        data_app, [*args, "--out", str(tmp_path / "ray.jsonl"), "--ray", cluster]
+        data_app, [*args, "--out", str(tmp_path / "ray.jsonl"), "--ray", ray_cluster]
     )
     assert local.exit_code == 0 and on_ray.exit_code == 0, on_ray.output
     rows = [(tmp_path / f).read_text().splitlines() for f in ("local.jsonl", "ray.jsonl")]
