@@ -202,7 +202,15 @@ def run_local(args: argparse.Namespace, soak: Soak, deadline: float) -> None:
                 res = run_episode(envs[key], policy, spec)
                 timings = (res.trajectory or {}).get("timings", [])
                 lat = [float(t.get("total_s", 0.0)) for t in timings]
-                soak.record(res.success, classify(res.status, res.error, res.reward), lat, hostile)
+                msgs = (res.trajectory or {}).get("messages", [])
+                last_tool = next((m for m in reversed(msgs) if m.get("role") == "tool"), {})
+                detail = (
+                    f"{spec.key} turns={res.turns} truncated={res.truncated} "
+                    f"status={res.reward_breakdown.get('status')} error={res.error} "
+                    f"last tool output={str(last_tool.get('content'))[:160]!r}"
+                )
+                kind = classify(res.status, res.error, res.reward)
+                soak.record(res.success, kind, lat, hostile, detail)
         finally:
             for env in envs.values():
                 env.close()
