@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentgym.errors import AgentGymError
+from agentgym.errors import AgentGymError, ConfigError
 
 app = typer.Typer(
     help="Train and test LLM coding agents: environments, perturbations, benchmarks, RL.",
@@ -521,14 +521,69 @@ def tasks_export(
 @app.command()
 def train(
     config: Annotated[Path, typer.Option("--config", help="training config (YAML)")],
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="envs in Ray actors on this cluster (sets ray.address)"),
+    ] = None,
 ) -> None:
     """Train a policy with the bundled GRPO-family trainer (see docs/training.md)."""
     from agentgym.train import train_main
 
     _sigterm_to_keyboard_interrupt()
     try:
-        train_main(str(config))
+        train_main(str(config), {"ray": {"address": ray}} if ray else None)
     except AgentGymError as exc:
+        _fail(exc)
+
+
+# --- serve ------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    env: Annotated[str, typer.Option(help="registered env id")] = "agentgym/BugFix-v0",
+    env_kwargs: Annotated[str, typer.Option(help="env kwargs as JSON")] = "{}",
+    recipe: Annotated[str | None, typer.Option(help="perturbation recipe (name or path)")] = None,
+    seed: Annotated[int, typer.Option(help="seed of resets that give none")] = 0,
+    backend: Annotated[str, typer.Option(help="auto | docker | local")] = "auto",
+    host: Annotated[str, typer.Option(help="bind address (non-loopback needs a token)")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    token: Annotated[
+        str | None, typer.Option(help="required token (or $AGENTGYM_SERVE_TOKEN)")
+    ] = None,
+    max_sessions: Annotated[int, typer.Option(help="concurrent sessions (envs)")] = 8,
+    idle_timeout: Annotated[float, typer.Option(help="close sessions idle this long (s)")] = 300,
+    max_request_bytes: Annotated[int, typer.Option(help="largest request or message")] = (
+        4 * 1024 * 1024
+    ),
+) -> None:
+    """Serve an env over OpenEnv's HTTP/WebSocket protocol (needs agentgym[serve])."""
+    try:
+        from agentgym.serve.app import ServeConfig
+        from agentgym.serve.app import serve as run_server
+        from agentgym.serve.environment import EnvSpec
+    except ImportError as exc:
+        _fail(ConfigError(f"agentgym serve needs: pip install 'agentgym[serve]' ({exc})"))
+    try:
+        kwargs = json.loads(env_kwargs)
+        if not isinstance(kwargs, dict):
+            raise ValueError("not a JSON object")
+        kwargs.setdefault("backend", backend)
+        cfg = ServeConfig(
+            env=EnvSpec(env_id=env, env_kwargs=kwargs, recipe=recipe, seed=seed),
+            host=host,
+            port=port,
+            token=token,
+            max_sessions=max_sessions,
+            idle_timeout_s=idle_timeout,
+            max_request_bytes=max_request_bytes,
+        )
+        run_server(
+            cfg, on_ready=lambda url: console.print(f"[green]serving[/] {env} at {url} (/ws)")
+        )
+    except (AgentGymError, ValueError) as exc:
         _fail(exc)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -43,3 +44,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 # Task fixtures hold their own tests (Harbor's tests/test_outputs.py, ...): data, not ours.
 collect_ignore_glob = ["*/fixtures/*"]
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[str]:
+    """host:port of a local 2-node Ray cluster (head + a second `ray start`), for the session."""
+    pytest.importorskip("ray", reason="needs agentgym[ray]")
+    from tests.ray_cluster import local_cluster
+
+    with local_cluster() as address:
+        yield address

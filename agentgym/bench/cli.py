@@ -141,6 +141,14 @@ HoldoutOpt = Annotated[
         "out/training-recipe.yaml is real-scaffolds without them"
     ),
 ]
+RayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        help="run episodes on this Ray cluster (host:port, auto, or local); workers = actors "
+        "(or $AGENTGYM_RAY_ADDRESS; needs agentgym[ray])",
+    ),
+]
 AxesOpt = Annotated[
     str,
     typer.Option(
@@ -167,9 +175,11 @@ def bench_run(
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
     scaffolds: ScaffoldsOpt = "",
     holdout: HoldoutOpt = "",
+    ray: RayOpt = None,
 ) -> None:
     """Run policy × env × perturbation (paired), write results.json, report.md, report.html."""
     from agentgym.bench.run import BenchConfig, run_bench
+    from agentgym.rollout.ray_runner import ray_address_from
 
     _sigterm_to_keyboard_interrupt()
     cfg = BenchConfig(
@@ -188,6 +198,7 @@ def bench_run(
         progress=progress,
         scaffolds=_csv(scaffolds),
         holdout=_csv(holdout),
+        ray_address=ray_address_from(ray),
     )
     try:
         results = run_bench(cfg)
@@ -227,6 +238,7 @@ def bench_main(
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
     scaffolds: ScaffoldsOpt = "",
     holdout: HoldoutOpt = "",
+    ray: RayOpt = None,
 ) -> None:
     """Robustness benchmark. Without a subcommand: run it (same options as `bench run`)."""
     if ctx.invoked_subcommand is None:
@@ -246,6 +258,7 @@ def bench_main(
             progress,
             scaffolds,
             holdout,
+            ray,
         )
 
 

@@ -37,6 +37,7 @@ class BenchConfig(BaseModel):
     tasks: list[str] = Field(default_factory=list)  # restrict to these task ids
     scaffolds: list[str] = Field(default_factory=list)  # harness profiles: recipe@profile too
     holdout: list[str] = Field(default_factory=list)  # profiles unseen in training
+    ray_address: str | None = None  # run the episodes on this Ray cluster (workers = actors)
 
 
 def run_bench(cfg: BenchConfig, make_policy: Any = None) -> dict[str, Any]:
@@ -99,6 +100,7 @@ def run_bench(cfg: BenchConfig, make_policy: Any = None) -> dict[str, Any]:
         workers=cfg.workers,
         resume=cfg.resume,
         progress=cfg.progress,
+        ray_address=cfg.ray_address,
     )
     episodes = [r.summary() for r in results]
     backend = next((e["backend"] for e in episodes if e.get("backend")), cfg.backend)

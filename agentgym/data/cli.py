@@ -174,24 +174,50 @@ def rollout_cmd(
         Path | None,
         typer.Option(help="Also write the raw trajectories (JSONL, input of `data perturb`)."),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Run the episodes on this Ray cluster (host:port, auto, local; or "
+            "$AGENTGYM_RAY_ADDRESS); needs agentgym[ray].",
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Ray actors (with --ray).")] = 2,
 ) -> None:
     """Collect fresh perturbed trajectories with a policy and write them as rows."""
     from agentgym.data.perturb import load_tokenizer
-    from agentgym.data.rollout import collect, episode_rows, make_env, make_policy
+    from agentgym.data.rollout import collect, collect_ray, episode_rows, make_env, make_policy
+    from agentgym.rollout.ray_runner import ray_address_from
 
     raw = None
     try:
         mode = _check_on_error(on_error)
         fams = _formats(formats)
         tok = load_tokenizer(tokenizer) if tokenizer else None
-        core = make_env(env, backend=backend, max_turns=max_turns)
-        agent = make_policy(policy)
+        address = ray_address_from(ray)
+        if address is None:
+            core = make_env(env, backend=backend, max_turns=max_turns)
+            agent = make_policy(policy)
+            episodes_iter = collect(core, agent, recipe, episodes, seed, task, on_step=None)
+        else:
+            episodes_iter = collect_ray(
+                env,
+                policy,
+                recipe,
+                episodes,
+                seed,
+                task,
+                address=address,
+                workers=workers,
+                backend=backend,
+                max_turns=max_turns,
+            )
         failed: list[tuple[Any, str]] = []
         filtered = 0
         raw = save_trajectories.open("w", encoding="utf-8") if save_trajectories else None
         with RowWriter(out) as writer, _progress() as bar:
             job = bar.add_task("episodes", total=episodes, note="")
-            for ep in collect(core, agent, recipe, episodes, seed, task, on_step=None):
+            for ep in episodes_iter:
                 if ep.error is not None:
                     if mode == "fail":
                         raise DataError(f"episode {ep.index} ({ep.task_id}): {ep.error}")

@@ -189,15 +189,17 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             from agentgym.sandbox import make_sandbox
 
             return make_sandbox(config)
+        # max_images=1: warm spares only for the current task's image (a multi-task env
+        # would otherwise keep one warm container per task image it has seen).
         if self._pool is None:
-            self._pool = SandboxPool(config, size=self.pool_size, images=[])
+            self._pool = SandboxPool(config, size=self.pool_size, images=[], max_images=1)
         if (
             self._pool.config.limits != limits
             or self._pool.config.workdir != task.workdir
             or self._pool.config.env != config.env
         ):
             self._pool.close()
-            self._pool = SandboxPool(config, size=self.pool_size, images=[])
+            self._pool = SandboxPool(config, size=self.pool_size, images=[], max_images=1)
         return self._pool.acquire(image)
 
     def _release_sandbox(self) -> None:

@@ -93,9 +93,12 @@ def run_episode(
         result.success = reward >= 1.0
         result.terminated, result.truncated = bool(terminated), bool(truncated)
         result.reward_breakdown = step_info.get("reward_breakdown", {})
+        grade_error = (step_info.get("grade") or {}).get("error")
         if step_info.get("infrastructure_error"):
             result.status = "infra_error"
-            result.error = (step_info.get("grade") or {}).get("error")
+            result.error = grade_error
+        elif grade_error:  # graded as a failure for a reason worth reading
+            result.error = f"grading: {grade_error}"[:4000]
     except Interrupted:
         raise
     except Exception as exc:  # one broken episode must not stop the run
@@ -153,11 +156,14 @@ def run_rollouts(
     keep_trajectory: bool = True,
     env_key: Callable[[EpisodeSpec], Any] = lambda s: (s.env_id, s.recipe, s.axis),
     on_result: Callable[[EpisodeResult], None] | None = None,
+    ray_address: str | None = None,
 ) -> list[EpisodeResult]:
     """Run ``specs`` with ``workers`` concurrent workers; results in ``specs`` order.
 
     ``make_env(spec)`` is called once per worker and ``env_key(spec)``; ``make_policy(spec)``
     once per worker and policy name. Raises ``KeyboardInterrupt`` after a clean stop.
+    With ``ray_address`` the workers are Ray actors on that cluster (``ray_runner.py``):
+    ``make_env``/``make_policy`` are shipped to them and must pickle (cloudpickle).
     """
     path = Path(out) if out is not None else None
     done: dict[str, EpisodeResult] = {}
@@ -173,7 +179,24 @@ def run_rollouts(
     counters.done = len([s for s in specs if s.key in done])
     counters.success = sum(done[s.key].success for s in specs if s.key in done)
     new: dict[str, EpisodeResult] = {}
-    if todo:
+    if todo and ray_address is not None:
+        _drive_on_ray(
+            todo,
+            make_env,
+            make_policy,
+            path,
+            max(1, workers),
+            stop,
+            counters,
+            new,
+            progress,
+            len(specs),
+            keep_trajectory,
+            env_key,
+            on_result,
+            ray_address,
+        )
+    elif todo:
         try:
             asyncio.run(
                 _drive(
@@ -300,6 +323,72 @@ async def _drive(
             executor.shutdown(wait=True)
             if sink is not None:
                 sink.close()
+
+
+def _drive_on_ray(
+    todo: list[EpisodeSpec],
+    make_env: EnvFactory,
+    make_policy: PolicyFactory,
+    path: Path | None,
+    workers: int,
+    stop: threading.Event,
+    counters: _Progress,
+    results: dict[str, EpisodeResult],
+    progress: bool,
+    total: int,
+    keep_trajectory: bool,
+    env_key: Callable[[EpisodeSpec], Any],
+    on_result: Callable[[EpisodeResult], None] | None,
+    address: str,
+) -> None:
+    """The Ray twin of ``_drive``: same JSONL lines, same counters, written as they arrive."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from agentgym.rollout.ray_runner import drive_ray
+
+    sink = path.open("a", encoding="utf-8") if path is not None else None
+    bar = Progress(
+        TextColumn("[bold]rollouts (ray)"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        disable=not progress,
+    )
+    task_id = bar.add_task(counters.text(), total=total, completed=counters.done)
+
+    def finished(res: EpisodeResult) -> None:
+        results[res.key] = res
+        if sink is not None:
+            sink.write(res.model_dump_json() + "\n")
+            sink.flush()
+        counters.done += 1
+        counters.steps += res.turns
+        counters.success += int(res.success)
+        counters.errors += int(res.status != "ok")
+        bar.update(task_id, completed=counters.done, description=counters.text())
+        if on_result is not None:
+            on_result(res)
+
+    try:
+        with bar:
+            drive_ray(
+                todo,
+                make_env,
+                make_policy,
+                finished,
+                address=address,
+                actors=workers,
+                stop=stop,
+                keep_trajectory=keep_trajectory,
+                env_key=env_key,
+            )
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    finally:
+        if sink is not None:
+            sink.close()
 
 
 def _close(env: Any) -> None:

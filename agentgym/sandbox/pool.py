@@ -24,6 +24,7 @@ class SandboxPool:
         size: int = 2,
         workers: int = 2,
         images: list[str] | None = None,
+        max_images: int | None = None,
     ) -> None:
         from agentgym.sandbox import make_sandbox
 
@@ -34,6 +35,11 @@ class SandboxPool:
         self._pending: dict[str, int] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._releasing: set[Sandbox] = set()  # released, their close not run yet
+        # Keep warm sandboxes for at most this many images (the most recently used): an env
+        # cycling through many task images would otherwise keep one warm container per image.
+        self.max_images = max_images
+        self._recent: list[str] = []
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agentgym-pool")
         self.stats = {"warm_hits": 0, "cold_starts": 0, "start_errors": 0}
         for image in images or [self.config.image]:
@@ -50,8 +56,27 @@ class SandboxPool:
             q = self._queues.setdefault(image, queue.Queue())
             missing = self.size - q.qsize() - self._pending.get(image, 0)
             self._pending[image] = self._pending.get(image, 0) + max(missing, 0)
+            evicted = self._evict_locked(image)
+        for old in evicted:  # warm sandboxes of images not used lately
+            self._executor.submit(old.close)
         for _ in range(max(missing, 0)):
             self._executor.submit(self._fill_one, image)
+
+    def _evict_locked(self, image: str) -> list[Sandbox]:
+        if self.max_images is None:
+            return []
+        if image in self._recent:
+            self._recent.remove(image)
+        self._recent.append(image)
+        out: list[Sandbox] = []
+        while len(self._recent) > self.max_images:
+            q = self._queues.pop(self._recent.pop(0), None)
+            while q is not None:
+                try:
+                    out.append(q.get_nowait())
+                except queue.Empty:
+                    break
+        return out
 
     def _fill_one(self, image: str) -> None:
         try:
@@ -63,10 +88,10 @@ class SandboxPool:
             return
         with self._lock:
             self._pending[image] -= 1
-            closed = self._closed
-            if not closed:
-                self._queues[image].put(sandbox)
-        if closed:
+            target = None if self._closed else self._queues.get(image)  # None: evicted
+            if target is not None:
+                target.put(sandbox)
+        if target is None:
             sandbox.close()
 
     def acquire(self, image: str | None = None) -> Sandbox:
@@ -89,8 +114,17 @@ class SandboxPool:
         """Destroy a used sandbox (in the background)."""
         if self._closed:
             sandbox.close()
-        else:
-            self._executor.submit(sandbox.close)
+            return
+        with self._lock:
+            self._releasing.add(sandbox)
+        self._executor.submit(self._destroy, sandbox)
+
+    def _destroy(self, sandbox: Sandbox) -> None:
+        try:
+            sandbox.close()
+        finally:
+            with self._lock:
+                self._releasing.discard(sandbox)
 
     def ready(self, image: str | None = None) -> int:
         q = self._queues.get(image or self.config.image)
@@ -112,6 +146,11 @@ class SandboxPool:
             self._closed = True
             queues = list(self._queues.values())
         self._executor.shutdown(wait=True, cancel_futures=True)
+        # cancel_futures also dropped releases still queued: close those sandboxes here
+        with self._lock:
+            released, self._releasing = list(self._releasing), set()
+        for sandbox in released:
+            sandbox.close()
         for q in queues:
             while True:
                 try:

@@ -13,11 +13,11 @@ import agentgym.env  # noqa: F401  (registers every env id, agentgym/ToolCall-v0
 from agentgym.env.registry import TOY_ENV_ID as TOOLCALL_ENV_ID
 
 
-def train_main(config_path: str) -> None:
+def train_main(config_path: str, overrides: dict[str, Any] | None = None) -> None:
     """`agentgym train --config FILE.yaml`: train with the config in ``config_path``."""
     from agentgym.train.trainer import train_main as _train_main
 
-    _train_main(config_path)
+    _train_main(config_path, overrides)
 
 
 def __getattr__(name: str) -> Any:  # lazy: Trainer, TrainConfig without importing torch up front

@@ -80,6 +80,14 @@ class RolloutConfig(_Section):
     vllm_kwargs: dict[str, Any] = Field(default_factory=dict)  # extra vllm.LLM arguments
 
 
+class RayConfig(_Section):
+    """Envs on a Ray cluster: each env (and its sandbox) in a Ray actor on some node; the
+    model and generation stay here. ``address`` None: envs run in this process."""
+
+    address: str | None = None  # host:port of a running cluster, "auto" or "local"
+    num_cpus_per_env: float = 0.25
+
+
 class LossConfig(_Section):
     """The GRPO family. See docs/training.md for the formulas."""
 
@@ -141,6 +149,7 @@ class TrainConfig(_Section):
     rollout: RolloutConfig = Field(default_factory=RolloutConfig)
     loss: LossConfig = Field(default_factory=LossConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
+    ray: RayConfig = Field(default_factory=RayConfig)
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:

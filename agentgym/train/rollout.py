@@ -389,7 +389,11 @@ class EnvPool:
         with self._lock:
             free = self._free.get(key, [])
             reused, self._free[key] = free[:n], free[n:]
-        return reused + [gym.make(env_id, **kwargs) for _ in range(n - len(reused))]
+        return reused + [self._make(env_id, kwargs) for _ in range(n - len(reused))]
+
+    def _make(self, env_id: str, kwargs: dict[str, Any]) -> Any:
+        """A new env (``RayEnvPool`` makes one in a Ray actor instead)."""
+        return gym.make(env_id, **kwargs)
 
     def put(self, env_id: str, kwargs: dict[str, Any], envs: list[gym.Env[Any, Any]]) -> None:
         with self._lock:

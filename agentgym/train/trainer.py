@@ -224,7 +224,8 @@ class Trainer:
             weight_decay=cfg.optim.weight_decay,
         )
         self.engine = self._build_engine()
-        self.env_pool = EnvPool()  # envs (and their warm sandboxes) live across steps
+        # envs (and their warm sandboxes) live across steps; with ray.address, in Ray actors
+        self.env_pool = _env_pool(cfg)
         self.rng = np.random.default_rng(cfg.seed)  # task seeds, sampling seeds, minibatch order
         self.step_idx = 0
         self.out_dir = Path(cfg.output_dir)
@@ -523,6 +524,17 @@ def _progress(enabled: bool) -> Any:
     )
 
 
-def train_main(config_path: str) -> None:
+def train_main(config_path: str, overrides: dict[str, Any] | None = None) -> None:
     """Entry point of ``agentgym train --config FILE.yaml``: load the config and train."""
-    Trainer(load_config(config_path)).fit()
+    Trainer(load_config(config_path, overrides)).fit()
+
+
+def _env_pool(cfg: Any) -> EnvPool:
+    from agentgym.rollout.ray_runner import ray_address_from
+
+    address = ray_address_from(cfg.ray.address)
+    if address is None:
+        return EnvPool()
+    from agentgym.train.ray_envs import RayEnvPool
+
+    return RayEnvPool(address, num_cpus=cfg.ray.num_cpus_per_env)

@@ -117,3 +117,36 @@ def test_disk_limit_where_the_driver_allows_it_else_a_clear_error() -> None:
     with sb:  # the driver supports it: the container's root filesystem is capped
         res = sb.run("dd if=/dev/zero of=/fill bs=1M count=700 2>&1 | tail -1", timeout=60)
         assert "No space left" in res.output or "File too large" in res.output
+
+
+def test_pool_close_right_after_release_still_removes_the_sandbox() -> None:
+    # CodingEnv.close releases its sandbox and closes the pool at once: the queued close of
+    # the released sandbox must not be cancelled with the pool's pending warm-ups.
+    pool = SandboxPool(SandboxConfig(type="docker"), size=1)
+    used = [pool.acquire() for _ in range(3)]
+    for sb in used:
+        pool.release(sb)
+    pool.close()
+    assert all(sb.closed for sb in used)
+
+
+def test_pool_keeps_warm_sandboxes_for_recent_images_only() -> None:
+    from agentgym.sandbox import docker_client
+
+    tags = [
+        t
+        for img in docker_client().images.list(name="agentgym/base")
+        for t in img.tags
+        if t.startswith("agentgym/base:")
+    ]
+    if len(set(tags)) < 2:
+        pytest.skip("needs the base image under two tags")
+    a, b = sorted(set(tags))[:2]
+    with SandboxPool(SandboxConfig(type="docker"), size=1, images=[], max_images=1) as pool:
+        first = pool.acquire(a)
+        assert pool.wait_ready(a, timeout=60)
+        second = pool.acquire(b)  # a is no longer recent: its warm spare is closed
+        assert pool.wait_ready(b, timeout=60)
+        assert pool.ready(a) == 0 and pool.ready(b) == 1
+        pool.release(first)
+        pool.release(second)
