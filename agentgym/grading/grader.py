@@ -411,6 +411,8 @@ def grade(
                 )
         if NO_REPORT in result.flags and result.status != "error":
             result = _no_report_verdict(result, factory, image, task, raw, verifier_timeout)
+        elif result.error_kind == "timeout" and raw.strip():
+            result = _timeout_verdict(result, factory, image, task, verifier_timeout)
     except AgentGymError as exc:
         result = GradeResult(
             reward=0.0,
@@ -493,6 +495,28 @@ def _no_report_verdict(
                 if NO_REPORT not in control.flags
                 else "the required code is still missing or broken"
             ),
+        }
+    )
+
+
+def _timeout_verdict(
+    result: GradeResult, factory: Any, image: str, task: Task, timeout: float
+) -> GradeResult:
+    """The tests ran past the verifier timeout after the agent's change. If the pristine task
+    finishes in time, the change made them hang or crawl (an exhausted limit, the agent's
+    failure: ``fail`` with flag ``verifier_timeout``); if it too runs out of time, the
+    environment is too slow (infrastructure, ``error_kind="timeout"``, masked)."""
+    with factory(image, task) as sb:
+        control = _grade_in(sb, task, b"", timeout, [], {"task_id": task.id})
+    if control.error_kind == "timeout":
+        return result
+    return result.model_copy(
+        update={
+            "status": "fail",
+            "error_kind": None,
+            "error": f"the tests ran past the verifier timeout ({timeout:g}s) after the agent's "
+            "change, though they finish in time on the unchanged task",
+            "flags": [*result.flags, "verifier_timeout"],
         }
     )
 

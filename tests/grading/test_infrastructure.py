@@ -139,3 +139,18 @@ def test_tests_that_need_code_not_written_yet_fail_the_no_op(tmp_path: Path, bac
     feature = FIX.replace("+    return 42\n", "+    return 42\n+def double():\n+    return 84\n")
     feature = feature.replace("@@ -1,2 +1,2 @@", "@@ -1,2 +1,4 @@")
     assert grade(task, feature, backend=backend).reward == 1.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_change_that_makes_the_tests_hang_is_the_agents_failure(
+    tmp_path: Path, backend: str
+) -> None:
+    """An exhausted limit the agent caused (its code loops) is its failure, not masked."""
+    task = make_task(tmp_path, test_body=GOOD_TESTS)
+    hang = (
+        "diff --git a/mod.py b/mod.py\n--- a/mod.py\n+++ b/mod.py\n@@ -1,2 +1,4 @@\n"
+        " def answer():\n-    return 41\n+    while True:\n+        pass\n+    return 42\n"
+    )
+    result = grade(task, hang, backend=backend, timeout=8)
+    assert result.status == "fail" and result.error_kind is None, result
+    assert "verifier_timeout" in result.flags and not result.infrastructure_error
