@@ -20,6 +20,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from agentgym.types import ExecResult
 
 _warned = threading.Event()
 
+CGROUP_HEADROOM = 16
 # The sandbox's own user, as the agent sees it (mapped to the caller's uid outside).
 SANDBOX_UID = 1000
 SANDBOX_USER = "agent"
@@ -269,6 +271,15 @@ class LocalSandbox:
         return ":".join([bin_dir, *system])
 
     def _preexec(self) -> None:
+        if self._cgroup is not None:
+            # Join the sandbox's pids cgroup before exec: every process it starts stays
+            # inside, so the kernel refuses forks past the limit (rlimits alone do not bind
+            # root, and the agent runs as the caller's uid).
+            try:
+                with open(self._cgroup / "cgroup.procs", "w") as fh:
+                    fh.write(str(os.getpid()))
+            except OSError:
+                pass
         limits = self.limits
         mem = limits.memory_mb * 1024 * 1024
         fsize = limits.file_size_mb * 1024 * 1024
@@ -284,6 +295,10 @@ class LocalSandbox:
                 pass
 
     def _spawn(self) -> PipeTransport:
+        if not hasattr(self, "_cgroup"):
+            # A little over the limit: the shell's own probe (which counts processes against
+            # the limit and kills everything at it) must be able to see the limit reached.
+            self._cgroup = pids_cgroup(self.limits.pids + CGROUP_HEADROOM)
         env = {
             "PATH": self._path(),
             "HOME": self.workdir if self.isolated else str(self.host_workspace),
@@ -340,12 +355,37 @@ class LocalSandbox:
 
     def run(self, command: str, timeout: float | None = None) -> ExecResult:
         self._check()
-        return self.session.run(
+        hits = self._pid_limit_hits()
+        result = self.session.run(
             command,
             timeout=timeout if timeout is not None else self.limits.command_timeout_s,
             cap=self.limits.output_cap_bytes,
             kill_bytes=self.limits.output_kill_bytes,
         )
+        if self._pid_limit_hits() > hits and "process limit" not in (result.note or ""):
+            # The cgroup refused forks: a fork bomb, contained. Clean up and say so.
+            self.session._safe(self._kill_all)
+            self.session._dead_reason = "the sandbox hit its process limit (a fork bomb?)"
+            note = (
+                "the sandbox reached its process limit during this command (a fork bomb or "
+                "runaway background processes); every process was killed and the next "
+                "command starts a new shell"
+            )
+            result = result.model_copy(
+                update={"note": f"{result.note}; {note}" if result.note else note}
+            )
+        return result
+
+    def _pid_limit_hits(self) -> int:
+        """How often the sandbox's pids cgroup refused a fork (0 without a cgroup)."""
+        cgroup = getattr(self, "_cgroup", None)
+        if cgroup is None:
+            return 0
+        try:
+            text = (cgroup / "pids.events").read_text()
+        except OSError:
+            return 0
+        return sum(int(n) for key, n in (ln.split() for ln in text.splitlines()) if key == "max")
 
     def host_path(self, path: str) -> Path:
         """Where a sandbox path (under the workdir or /tmp) lives on the host."""
@@ -406,6 +446,7 @@ class LocalSandbox:
         self._kill_all()
         self.session.close()
         shutil.rmtree(self._tmp, ignore_errors=True)
+        remove_cgroup(getattr(self, "_cgroup", None))
 
     def __enter__(self) -> LocalSandbox:
         return self
@@ -418,6 +459,59 @@ class LocalSandbox:
             self.close()
         except Exception:
             pass
+
+
+def _pids_roots() -> list[Path]:
+    """Where a pids cgroup can be made: cgroup v1's pids hierarchy, or v2's unified tree
+    when it has the pids controller."""
+    roots = []
+    v1 = Path("/sys/fs/cgroup/pids")
+    if (v1 / "cgroup.procs").exists():
+        roots.append(v1)
+    for v2 in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified")):
+        try:
+            if "pids" in (v2 / "cgroup.controllers").read_text().split():
+                roots.append(v2)
+        except OSError:
+            continue
+    return roots
+
+
+def pids_cgroup(limit: int) -> Path | None:
+    """A fresh pids cgroup capped at ``limit`` for one sandbox, or None where this process
+    may not make one (not root, no pids controller): then only rlimits apply, as
+    docs/sandbox.md says."""
+    import secrets
+
+    for root in _pids_roots():
+        path = root / f"agentgym-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+            (path / "pids.max").write_text(str(limit))
+            return path
+        except OSError:
+            remove_cgroup(path if path.exists() else None)
+            continue
+    return None
+
+
+def remove_cgroup(path: Path | None) -> None:
+    """Kill what is left in the cgroup and remove it (a cgroup goes once it is empty)."""
+    if path is None:
+        return
+    for _ in range(50):
+        try:
+            pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+        except OSError:
+            pids = []
+        if not pids:
+            break
+        _kill(pids)
+        time.sleep(0.01)
+    try:
+        path.rmdir()
+    except OSError:
+        pass
 
 
 _bwrap_ok: bool | None = None

@@ -84,6 +84,8 @@ def test_hostile_command_leaves_a_going_episode_with_a_notice(env: CodingEnv, ca
         assert "process" in notice or "killed" in notice, notice
     elif case == "memory_bomb":
         assert "exit code: 0" not in first or "memory" in notice, first
+    elif case == "rm_rf_root" and env.backend == "local":
+        pass  # bubblewrap's system mounts are read-only: only the workspace could go
     elif case in ("rm_rf_root", "ulimit_n_4"):
         assert "fresh" in notice or "restarted" in notice or "rebuilt" in notice, notice
     else:  # NUL and control bytes arrive escaped, visibly

@@ -97,7 +97,10 @@ def test_deleted_dev_null_is_repaired_by_a_container_restart(docker_ready: None)
 def test_rm_rf_root_leaves_a_working_sandbox(sb: Sandbox) -> None:
     res = sb.run("rm -rf --no-preserve-root / 2>/dev/null; echo done", timeout=60)
     assert "done" in res.output, res
-    assert res.shell_restarted and res.note, res
+    # Docker repairs what was deleted; bubblewrap's system mounts are read-only, so only the
+    # workspace and /tmp could go and there is nothing to repair.
+    read_only_system = getattr(sb, "isolated", False)
+    assert (res.shell_restarted and res.note) or read_only_system, res
     # The workspace was deleted by the agent itself: it stays deleted; the system works.
     works(sb, kept=False)
     assert sb.run("git --version").exit_code == 0
@@ -115,9 +118,13 @@ def test_rm_rf_root_leaves_a_working_sandbox(sb: Sandbox) -> None:
 def test_fork_bombs_are_cleaned_up_with_a_note(sb: Sandbox, bomb: str) -> None:
     started = time.monotonic()
     first = sb.run(bomb)
-    time.sleep(0.5)
-    second = sb.run("echo after")
-    notes = f"{first.note} {second.note}"
+    notes = f"{first.note}"
+    for _ in range(5):  # a bomb left in the background takes a moment to grow
+        time.sleep(0.5)
+        second = sb.run("echo after")
+        notes += f" {second.note}"
+        if "process" in notes or "killed" in notes:
+            break
     assert "process" in notes or "killed" in notes, (first, second)
     works(sb)
     # Docker: ~1-7 s. bwrap has no pids cgroup: the bomb runs until the command's timeout

@@ -210,3 +210,27 @@ def _bash(command: str) -> str:
         + json.dumps({"name": "bash", "arguments": {"command": command}})
         + "\n</tool_call>"
     )
+
+
+@needs_bwrap
+def test_a_pids_cgroup_caps_the_embedded_sandbox() -> None:
+    """rlimits do not bind root; where agentgym may make a pids cgroup (root on cgroup v1 or
+    v2) each embedded sandbox gets one, and forks past the limit are refused."""
+    from agentgym.sandbox import SandboxLimits
+    from agentgym.sandbox.local import CGROUP_HEADROOM, pids_cgroup, remove_cgroup
+
+    probe = pids_cgroup(8)
+    if probe is None:
+        pytest.skip("this process may not create a pids cgroup (not root, or no controller)")
+    remove_cgroup(probe)
+    config = SandboxConfig(type="local", limits=SandboxLimits(pids=32))
+    with LocalSandbox(config, use_bwrap=True) as sb:
+        cgroup = sb._cgroup
+        assert cgroup is not None and (cgroup / "pids.max").read_text().strip() == str(
+            32 + CGROUP_HEADROOM
+        )
+        out = sb.run("for i in $(seq 1 80); do sleep 2 & done 2>&1 | tail -1", timeout=30)
+        assert "fork:" in out.output, out.output  # refused (bash retries, then gives up)
+        assert int((cgroup / "pids.current").read_text()) <= 32 + CGROUP_HEADROOM
+        assert sb.run("echo alive").output.strip() == "alive"
+    assert not cgroup.exists()
