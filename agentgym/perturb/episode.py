@@ -116,7 +116,11 @@ class EpisodePerturbation:
         ctx = PerturbContext(tools=list(tools), system=system, user=user)
         records = recipe.sample(rng, ctx)
         ep = cls(records, seed=seed if isinstance(seed, int) else None)
-        ep._tools_cache = (list(tools), ep._rewrite_descriptions(list(tools), ctx.tools))
+        if not any(r.target == "scaffold" for r in records):
+            # ``ctx.tools`` is what the recipe's tool transforms made of ``tools``. Under a
+            # scaffold they were sampled on the harness's tools instead, which the env passes
+            # to ``tools()`` itself: nothing to cache for ``tools``.
+            ep._tools_cache = (list(tools), ep._rewrite_descriptions(list(tools), ctx.tools))
         return ep
 
     @classmethod

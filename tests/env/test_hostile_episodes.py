@@ -76,7 +76,7 @@ def test_hostile_command_leaves_a_going_episode_with_a_notice(env: CodingEnv, ca
     if "alive\n/dev/null" not in after:
         # A bomb still filling the sandbox may stop this command too (with its own notice);
         # the one after it runs in a clean sandbox.
-        assert "[the command" in after or "[note" in after, after
+        assert any(m in after for m in ("[the command", "[note", "[the sandbox")), after
         after, done, _ = bash(env, "echo alive; ls /dev/null")
         notice += after
     assert "alive\n/dev/null" in after, after

@@ -177,10 +177,11 @@ def recipe_cases() -> Iterator[tuple[str, Any]]:
     """Every recipe: the episode (records, surfaces, responses) and the call protocol."""
     for path in sorted(recipes_dir().glob("*.yaml")):
         recipe = load_recipe(path)
-        for k, tools in enumerate(_tool_sets()[:2]):
+        for k, base in enumerate(_tool_sets()[:2]):
             rows = []
             for seed in EP_SEEDS:
-                ep = EpisodePerturbation.sample(recipe, seed, tools=tools, system=SYSTEM, user=USER)
+                ep = EpisodePerturbation.sample(recipe, seed, tools=base, system=SYSTEM, user=USER)
+                tools = _below(ep, base)
                 row: dict[str, Any] = {
                     "records": ep.to_json(),
                     "summary": ep.summary(),
@@ -204,6 +205,16 @@ def recipe_cases() -> Iterator[tuple[str, Any]]:
                 row["protocol"] = _protocol(ep, tools)
                 rows.append(row)
             yield f"recipe/{path.stem}/{k}", rows
+
+
+def _below(ep: EpisodePerturbation, tools: list[ToolSpec]) -> list[ToolSpec]:
+    """The tools the recipe's tool transforms apply to, as ``PerturbedEnv`` passes them: a
+    scaffold's own tools when the episode runs in one, else ``tools``."""
+    if not any(r.target == "scaffold" for r in ep.records):
+        return tools
+    from agentgym.scaffolds.runtime import runtime_for
+
+    return [t.spec for t in runtime_for(ep.records, "/workspace").tools]
 
 
 def _protocol(ep: EpisodePerturbation, tools: list[ToolSpec]) -> list[Any]:
