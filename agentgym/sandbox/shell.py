@@ -31,16 +31,19 @@ from typing import Any, Protocol
 from agentgym.errors import SandboxClosedError, SandboxError, SessionDiedError
 from agentgym.types import ExecResult
 
-# After the marker: "<exit code> <1 if the sandbox is at its process limit> <health> <fd
-# limit>", or "skip 1" when it already was before the command ran (a fork bomb left
-# running): then the host kills everything, restarts the shell and sends the command again.
+# After the marker: "<exit code> <pids> <health> <fd limit>", <pids> being 1 if the sandbox is
+# at its process limit, 2 if the limit refused forks while the command ran (or since the last
+# one) but few processes are left now (a fork bomb that died out), else 0; or "skip 1" when the
+# sandbox was full before the command ran (a fork bomb left running): then the host kills
+# everything, restarts the shell and sends the command again.
 # <health> is "ok" or a comma list of what the command broke (see HEALTH_INIT); the fd limit
 # is `ulimit -Sn`'s output. Everything here is a bash builtin: no process is started, so the
 # check costs microseconds and works when the sandbox is out of processes or files.
 PROTOCOL = (
-    b"IFS= read -r -d '' __ag_c; "
+    b"IFS= read -r -d '' __ag_c; __ag_rose=; "
     b"if __ag_full; then printf '%%s%%s\\n' %s 'skip 1'; "
     b'else eval "$__ag_c" </dev/null; __ag_s=$?; __ag_h=0; __ag_full && __ag_h=1; '
+    b"[[ -n $__ag_rose && $__ag_h == 0 ]] && __ag_h=2; "
     b'__ag_health; printf \'%%s%%d %%d %%s \' %s "$__ag_s" "$__ag_h" "${__ag_bad:-ok}"; '
     b"ulimit -Sn || echo; fi\n"
 )
@@ -57,7 +60,7 @@ PIDS_PROBE = (
     '__ag_full() { [ -n "$__ag_pf" ] && __ag_count || return 1; '
     '((__ag_p + 3 >= __ag_pl)) && return 0; [ -n "$__ag_evf" ] || return 1; '
     'read -r _ __ag_e < "$__ag_evf" || return 1; ((__ag_e > __ag_e0)) || return 1; '
-    "__ag_e0=$__ag_e; ((2 * __ag_p >= __ag_pl)); }"
+    "__ag_e0=$__ag_e; __ag_rose=1; ((2 * __ag_p >= __ag_pl)); }"
 )
 # Where there is no pids cgroup (bubblewrap): count the processes of the sandbox's own PID
 # namespace with a glob (builtins only) against the configured limit.
@@ -582,6 +585,7 @@ class ShellSession:
         if after is not None:
             fields = after.split(b"\n", 1)[0].split()
             at_pid_limit = len(fields) > 1 and fields[1] == b"1"
+            limit_hit = len(fields) > 1 and fields[1] == b"2"
             if fields and fields[0] == b"skip" and retry:
                 return self._recover_from_pid_limit(command, timeout, cap, kill_bytes)
             try:
@@ -608,6 +612,13 @@ class ShellSession:
                     f"the command was killed after printing more than {kill_bytes} bytes; "
                     "redirect large output to a file instead"
                 )
+            if limit_hit:
+                hit = (
+                    "the sandbox reached its process limit during or just before this command (forks were "
+                    "refused: a fork bomb or too many processes); few processes are left now "
+                    "and the shell is still usable"
+                )
+                note = f"{note}; {hit}" if note else hit
             result = ExecResult(exit_code=code, timed_out=timed_out, note=note, **common)
             if check and not at_pid_limit and len(fields) > 2:
                 health = fields[2].decode("ascii", "replace")

@@ -130,3 +130,12 @@ def test_fork_bombs_are_cleaned_up_with_a_note(sb: Sandbox, bomb: str) -> None:
     # Docker: ~1-7 s. bwrap has no pids cgroup: the bomb runs until the command's timeout
     # (5 s here), then everything is killed (~10 s; more on a loaded machine).
     assert time.monotonic() - started < 60
+
+
+def test_process_limit_reached_then_freed_is_still_said(sb: Sandbox) -> None:
+    """Forks refused during a command whose processes are gone by its end (a burst of jobs,
+    a bomb that died out): the sandbox is usable, and the agent is told the limit was hit."""
+    res = sb.run("for i in $(seq 90); do sleep 0.5 & done 2>/dev/null; wait; echo done")
+    assert "done" in res.output, res
+    assert "process limit" in (res.note or ""), res
+    works(sb)
