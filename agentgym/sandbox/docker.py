@@ -134,14 +134,25 @@ def gc(all_owners: bool = False) -> list[str]:
     return removed
 
 
-def _close_all_live() -> None:
+def _close_all_live(deadline_s: float = 60.0) -> None:
+    """At exit: close every live sandbox, all at once (a busy daemon removes containers
+    slowly, one after another would add up), waiting at most ``deadline_s``; whatever is left
+    is removed by the next ``gc`` (its owner is gone by then)."""
     with _live_lock:
         live = list(_live)
-    for sandbox in live:
+
+    def close(sandbox: DockerSandbox) -> None:
         try:
             sandbox.close()
         except Exception:
             pass
+
+    threads = [threading.Thread(target=close, args=(sb,), daemon=True) for sb in live]
+    for t in threads:
+        t.start()
+    end = time.monotonic() + deadline_s
+    for t in threads:
+        t.join(max(0.0, end - time.monotonic()))
 
 
 atexit.register(_close_all_live)
