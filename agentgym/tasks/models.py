@@ -32,6 +32,12 @@ class _HarborTable(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+def _absolute_workdir(value: str | None) -> str | None:
+    if value is not None and not value.startswith("/"):
+        raise ValueError(f"workdir {value!r} must be an absolute path in the container")
+    return value
+
+
 def parse_size_mb(text: str) -> int:
     """Harbor's deprecated ``memory`` / ``storage`` strings ("2G", "512M", "4 GB") in MB."""
     match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([GMK])B?\s*", text.upper())
@@ -122,12 +128,7 @@ class EnvironmentSection(_HarborTable):
             setattr(self, new, size)
         return self
 
-    @field_validator("workdir")
-    @classmethod
-    def _workdir(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("/"):
-            raise ValueError(f"workdir {value!r} must be an absolute path in the container")
-        return value
+    _workdir = field_validator("workdir")(staticmethod(_absolute_workdir))
 
     def wants_internet(self) -> bool:
         """Whether the task asks for network: ``network_mode`` wins over ``allow_internet``."""
@@ -171,12 +172,7 @@ class AgentgymSection(_Section):
             parse_hidden_test(entry)
         return value
 
-    @field_validator("workdir")
-    @classmethod
-    def _workdir(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("/"):
-            raise ValueError(f"workdir {value!r} must be an absolute path in the container")
-        return value
+    _workdir = field_validator("workdir")(staticmethod(_absolute_workdir))
 
     @field_validator("source")
     @classmethod
