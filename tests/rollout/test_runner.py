@@ -85,7 +85,13 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path: Path) -> None:
         "2",
     ]
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        # SIGINT ignored by a shell that ran the tests in the background stays ignored in Python
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     jsonl = tmp_path / "episodes.jsonl"
     deadline = time.monotonic() + 90

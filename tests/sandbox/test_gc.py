@@ -30,6 +30,12 @@ CHILD = textwrap.dedent(
 )
 
 
+def _sigint_default() -> None:
+    # A shell that started these tests in the background (`cmd &`) leaves SIGINT ignored, and
+    # an ignored SIGINT stays ignored in Python: the child must get the default back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _owned_by(pid: int) -> list:
     return docker_client().containers.list(
         all=True, filters={"label": [LABEL, f"agentgym.owner_pid={pid}"]}
@@ -63,7 +69,9 @@ def test_gc_spares_live_owners() -> None:
 
 def test_interrupt_closes_sandboxes() -> None:
     code = CHILD.replace("time.sleep(600)", "time.sleep(600)")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, preexec_fn=_sigint_default
+    )
     line = proc.stdout.readline() if proc.stdout else ""
     assert line.strip() == "READY"
     proc.send_signal(signal.SIGINT)  # KeyboardInterrupt → atexit closes live sandboxes
