@@ -614,9 +614,9 @@ class ShellSession:
                 )
             if limit_hit:
                 hit = (
-                    "the sandbox reached its process limit during or just before this command (forks were "
-                    "refused: a fork bomb or too many processes); few processes are left now "
-                    "and the shell is still usable"
+                    "the sandbox reached its process limit during or just before this "
+                    "command (forks were refused: a fork bomb or too many processes); few "
+                    "processes are left now and the shell is still usable"
                 )
                 note = f"{note}; {hit}" if note else hit
             result = ExecResult(exit_code=code, timed_out=timed_out, note=note, **common)

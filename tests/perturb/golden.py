@@ -210,11 +210,10 @@ def recipe_cases() -> Iterator[tuple[str, Any]]:
 def _below(ep: EpisodePerturbation, tools: list[ToolSpec]) -> list[ToolSpec]:
     """The tools the recipe's tool transforms apply to, as ``PerturbedEnv`` passes them: a
     scaffold's own tools when the episode runs in one, else ``tools``."""
-    if not any(r.target == "scaffold" for r in ep.records):
-        return tools
-    from agentgym.scaffolds.runtime import runtime_for
+    from agentgym.data.perturb import _scaffold
 
-    return [t.spec for t in runtime_for(ep.records, "/workspace").tools]
+    runtime = _scaffold(ep)
+    return tools if runtime is None else [t.spec for t in runtime.tools]
 
 
 def _protocol(ep: EpisodePerturbation, tools: list[ToolSpec]) -> list[Any]:
