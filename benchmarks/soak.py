@@ -24,6 +24,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -32,6 +34,7 @@ from agentgym.policies.toolmatch import rank  # noqa: E402
 from agentgym.rollout import EpisodeSpec, make_env  # noqa: E402
 from agentgym.rollout.envs import load_recipe_by_name  # noqa: E402
 from agentgym.rollout.runner import run_episode  # noqa: E402
+from agentgym.sandbox import shared_warm_budget  # noqa: E402
 from agentgym.types import Message, ToolCall  # noqa: E402
 
 PACKS = {"agentgym/BugFix-v0": "bugfix", "agentgym/Feature-v0": "feature"}
@@ -93,6 +96,23 @@ class HostileThenOracle:
         return self.oracle.act(messages, tools, info)
 
 
+class LastInfo(gym.Wrapper):
+    """Keeps the info of the last step (the grade's flags and test log, for the report)."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.info: dict[str, Any] = {}
+
+    def reset(self, **kwargs: Any) -> Any:
+        obs, self.info = self.env.reset(**kwargs)
+        return obs, self.info
+
+    def step(self, action: Any) -> Any:
+        out = self.env.step(action)
+        self.info = out[-1]
+        return out
+
+
 def task_ids() -> dict[str, list[str]]:
     from agentgym.tasks import load_tasks
 
@@ -128,7 +148,7 @@ class Soak:
     ) -> None:
         with self.lock:
             if kind and kind not in EXPECTED and not hostile and len(self.examples) < 8:
-                self.examples.append(f"{kind}: {(detail or '')[:300]}")
+                self.examples.append(f"{kind}: {(detail or '')[:1500]}")
             self.episodes += 1
             self.success += int(ok)
             self.steps += len(latencies)
@@ -148,6 +168,7 @@ class Soak:
                 "rss_mb": round(rss_mb(self.owner_pid), 1),
                 "open_fds": open_fds(self.owner_pid),
                 "containers": containers_of(self.owner_pid),
+                "warm_spares": shared_warm_budget().used if self.owner_pid == os.getpid() else None,
                 "step_p50_ms": None if not lat else round(1000 * pct(lat, 0.5), 1),  # type: ignore[operator]
                 "step_p95_ms": None if not lat else round(1000 * pct(lat, 0.95), 1),  # type: ignore[operator]
             }
@@ -198,7 +219,8 @@ def run_local(args: argparse.Namespace, soak: Soak, deadline: float) -> None:
                 key = (env_id, recipe)
                 if key not in envs:
                     rec = None if recipe == "clean" else load_recipe_by_name(recipe)
-                    envs[key] = make_env(env_id, rec, backend="docker", max_turns=12)
+                    envs[key] = LastInfo(make_env(env_id, rec, backend="docker", max_turns=12))
+                envs[key].info = {}
                 policy = HostileThenOracle(hostile) if hostile else make_policy("oracle")
                 spec = EpisodeSpec(
                     policy="oracle", env_id=env_id, task_id=task_id, seed=seed, recipe=recipe
@@ -213,6 +235,12 @@ def run_local(args: argparse.Namespace, soak: Soak, deadline: float) -> None:
                     f"status={res.reward_breakdown.get('status')} error={res.error} "
                     f"last tool output={str(last_tool.get('content'))[:160]!r}"
                 )
+                grade = envs[key].info.get("grade") or {}
+                if grade.get("error"):  # what the grader saw, for errors worth reading
+                    detail += (
+                        f" grade flags={grade.get('flags')} "
+                        f"test log tail={str(grade.get('log_tail'))[-700:]!r}"
+                    )
                 kind = classify(res.status, res.error, res.reward, recipe)
                 soak.record(res.success, kind, lat, hostile, detail)
         finally:

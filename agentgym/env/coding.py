@@ -32,7 +32,13 @@ import gymnasium as gym
 from agentgym.env.spaces import CompletionSpace, ConversationSpace
 from agentgym.env.timings import Timings
 from agentgym.errors import AgentGymError, ConfigError, ParseError
-from agentgym.sandbox import SandboxConfig, SandboxLimits, SandboxPool, resolve_backend
+from agentgym.sandbox import (
+    SandboxConfig,
+    SandboxLimits,
+    SandboxPool,
+    resolve_backend,
+    shared_warm_budget,
+)
 from agentgym.sandbox.base import Sandbox
 from agentgym.tasks.harbor import agent_instruction
 from agentgym.tools import Tool, default_tools, execute_call
@@ -190,16 +196,23 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
 
             return make_sandbox(config)
         # max_images=1: warm spares only for the current task's image (a multi-task env
-        # would otherwise keep one warm container per task image it has seen).
-        if self._pool is None:
-            self._pool = SandboxPool(config, size=self.pool_size, images=[], max_images=1)
-        if (
+        # would otherwise keep one warm container per task image it has seen); the spares
+        # of every env in the process share one budget (AGENTGYM_MAX_WARM_SANDBOXES).
+        if self._pool is not None and (
             self._pool.config.limits != limits
             or self._pool.config.workdir != task.workdir
             or self._pool.config.env != config.env
         ):
             self._pool.close()
-            self._pool = SandboxPool(config, size=self.pool_size, images=[], max_images=1)
+            self._pool = None
+        if self._pool is None:
+            self._pool = SandboxPool(
+                config,
+                size=self.pool_size,
+                images=[],
+                max_images=1,
+                budget=shared_warm_budget(),
+            )
         return self._pool.acquire(image)
 
     def _release_sandbox(self) -> None:
@@ -536,9 +549,9 @@ def _approx_tokens(message: Message) -> int:
 
 def _load_tasks(tasks: Sequence[Task] | str | Path) -> list[Task]:
     if isinstance(tasks, (str, Path)):
-        from agentgym.tasks import load_tasks
+        from agentgym.tasks import shared_tasks
 
-        return list(load_tasks(Path(tasks)))
+        return shared_tasks(Path(tasks))
     return list(tasks)
 
 

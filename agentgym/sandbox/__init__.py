@@ -11,7 +11,7 @@ from __future__ import annotations
 from agentgym.sandbox._client import docker_available, docker_client
 from agentgym.sandbox.base import Sandbox, SandboxConfig, SandboxLimits
 from agentgym.sandbox.local import LocalSandbox
-from agentgym.sandbox.pool import SandboxPool
+from agentgym.sandbox.pool import SandboxPool, WarmBudget, shared_warm_budget
 
 
 def resolve_backend(config: SandboxConfig) -> str:
@@ -50,8 +50,10 @@ __all__ = [
     "SandboxConfig",
     "SandboxLimits",
     "SandboxPool",
+    "WarmBudget",
     "docker_available",
     "docker_client",
     "make_sandbox",
     "resolve_backend",
+    "shared_warm_budget",
 ]

@@ -21,6 +21,7 @@ from agentgym.tasks.harbor import (
     render_dockerfile,
     render_solve_sh,
     render_test_sh,
+    shared_tasks,
     write_task,
 )
 from agentgym.tasks.models import SourceInfo, TaskToml
@@ -46,6 +47,7 @@ __all__ = [
     "render_dockerfile",
     "render_solve_sh",
     "render_test_sh",
+    "shared_tasks",
     "task_image",
     "validate_task",
     "validate_tasks",

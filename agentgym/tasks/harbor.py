@@ -18,9 +18,11 @@ back; keys it does not know at all are kept too, with a :class:`TaskFormatWarnin
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shlex
 import shutil
+import threading
 import tomllib
 import warnings
 from collections.abc import Iterable
@@ -512,6 +514,48 @@ def load_tasks(path: str | Path, *, check_test_sh: bool = True) -> list[Task]:
     if dupes:
         raise TaskFormatError(f"{path}: task ids must be unique; repeated: {dupes}")
     return found
+
+
+_SHARED: dict[Path, tuple[tuple[tuple[str, int, int], ...], tuple[Task, ...]]] = {}
+_SHARED_LOCK = threading.Lock()
+_SHARED_MAX = 32
+
+
+def _fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime, size) of every file under ``root``: any edit changes it."""
+    if root.is_file():
+        st = root.stat()
+        return ((root.name, st.st_mtime_ns, st.st_size),)
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            try:
+                st = os.stat(full)
+            except OSError:
+                continue
+            out.append((full, st.st_mtime_ns, st.st_size))
+    out.sort()
+    return tuple(out)
+
+
+def shared_tasks(path: str | Path) -> list[Task]:
+    """:func:`load_tasks`, but the same Task objects for the same unchanged folder: the
+    environments of one process (one per worker and condition in a runner) share them
+    instead of holding a copy each. Treat them as read-only (``model_copy(update=...)``)."""
+    root = Path(path).resolve()
+    mark = _fingerprint(root)
+    with _SHARED_LOCK:
+        hit = _SHARED.get(root)
+        if hit is not None and hit[0] == mark:
+            return list(hit[1])
+    tasks = tuple(load_tasks(root))
+    with _SHARED_LOCK:
+        _SHARED[root] = (mark, tasks)
+        while len(_SHARED) > _SHARED_MAX:
+            del _SHARED[next(iter(_SHARED))]
+    return list(tasks)
 
 
 # --- write -------------------------------------------------------------------
