@@ -92,6 +92,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         render_prompt: bool = False,
         render_mode: str | None = None,
         allow_internet: bool = False,
+        release_on_done: bool = True,
     ) -> None:
         super().__init__()
         from agentgym.chat import get_format
@@ -120,6 +121,9 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         self.backend = backend
         self._backend_resolved: str | None = None
         self.pool_size = pool_size
+        # The container goes as soon as the episode is graded, not at the next reset: a
+        # runner keeps one env per worker and condition, each holding its last container.
+        self.release_on_done = release_on_done
         self.grade_enabled = grade
         self.grade_on_truncation = grade_on_truncation
         self.render_prompt = render_prompt
@@ -275,10 +279,10 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
     def step(
         self, action: str | Message | dict[str, Any]
     ) -> tuple[list[dict[str, Any]], float, bool, bool, dict[str, Any]]:
-        if self.sandbox is None or self.task is None:
-            raise AgentGymError("call reset() before step()")
         if self.done:
             raise AgentGymError("the episode is over; call reset()")
+        if self.sandbox is None or self.task is None:
+            raise AgentGymError("call reset() before step()")
         t0 = time.perf_counter()
         self.turn += 1
         info: dict[str, Any] = {"turn": self.turn}
@@ -358,6 +362,8 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
             graded = terminated or self.grade_on_truncation
             if self.grade_enabled and graded and not info.get("infrastructure_error"):
                 reward = self._finish(info)
+            if self.release_on_done:
+                self._release_sandbox()
         timing = StepTiming(parse_s=parse_s, tools_s=tools_s, total_s=time.perf_counter() - t0)
         info["timings"] = Timings(**timing.model_dump())
         info["monitor_flags"] = step_flags
@@ -379,6 +385,8 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
         reward = 0.0
         if self.grade_enabled and self.grade_on_truncation:
             reward = self._finish(info)
+        if self.release_on_done:
+            self._release_sandbox()
         return reward, info
 
     def render(self) -> str | None:
