@@ -148,6 +148,15 @@ SOURCES: dict[str, Source] = {
         "declaration as tojson(separators=(',', ':'))",
         eos="<|im_end|>",
     ),
+    "kimi-k2@2025-09": Source(
+        "kimi-k2@2025-09.jinja",
+        "Kimi-K2-Instruct-0905's chat_template.jinja as vendored by alibaba/rtp-llm in "
+        "rtp_llm/test/model_test/fake_test/testdata/kimi_k2/tokenizer/chat_template.jinja at "
+        "commit be512b94 (2025-09-09, 'support kimik2 new chat template'); every corpus case "
+        "renders the same with the copy embedded in llama.cpp PR #18851's regression test "
+        "(the template of unsloth's Kimi-K2-Instruct-0905 GGUF)",
+        eos="<|im_end|>",
+    ),
     "deepseek-v3.1@2025-08": Source(
         "deepseek-v3.1.jinja",
         LLAMA_CPP + "deepseek-ai-DeepSeek-V3.1.jinja at commit 88021565 (2025-09-08)",
@@ -190,6 +199,7 @@ TOOLS_HOOKS: dict[str, Callable[[Any], Any]] = {"kimi-k2": _sort_keys_deep}
 ID_HOOKS: dict[str, Callable[[list[dict]], list[dict]]] = {
     "kimi-k2@2025-07": lambda ms: _kimi_ids(ms, per_message=True),
     "kimi-k2@2025-08": lambda ms: _kimi_ids(ms, per_message=False),
+    "kimi-k2@2025-09": lambda ms: _kimi_ids(ms, per_message=False),
 }
 
 
