@@ -129,8 +129,11 @@ SOURCES: dict[str, Source] = {
     "hermes3@2024-08": Source(
         "hermes3.jinja",
         LLAMA_CPP + "NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja (commit 8b576b6c); the "
-        "no-tools ChatML template (hermes3-default.jinja) is written from the model card, not "
-        "read from a copy",
+        "no-tools template (hermes3-default.jinja, tokenizer_config.json's 'default') as "
+        "OpenPipe/ART quotes it for Hermes-3-Llama-3.1-8B (hermes3_old in "
+        "src/art/local/tokenize.py, commit fc5ca1c), byte-identical to the GGUF template of "
+        "ollama's hermes3:70b in huggingface.js packages/ollama-utils/src/"
+        "chat-template-automap.ts (commit 0429cdc7)",
         bos="<|begin_of_text|>",
         eos="<|im_end|>",
         no_tools_file="hermes3-default.jinja",
