@@ -34,6 +34,7 @@ def _registry() -> dict[str, type[ChatFormat]]:
         gpt_oss.GptOss,
         chatml.Hermes3,
         kimi.KimiK2202507,
+        kimi.KimiK2202508,
         kimi.KimiK2,
         deepseek.DeepSeekV31,
     ]

@@ -250,13 +250,20 @@ class Qwen3(ChatFormat):
         return parse_json_calls(completion)
 
 
+HERMES3_DEFAULT_SYSTEM = "You are a helpful assistant."
+
+
 class Hermes3(ChatFormat):
+    """Hermes 3: the ``tool_use`` template when tools are given, else the ``default`` one
+    (ChatML with ``You are a helpful assistant.`` when the conversation has no system turn)."""
+
     name = "hermes3"
     revision = "2024-08"
-    reference = "NousResearch/Hermes-3-Llama-3.1-8B (tool_use template; plain ChatML without tools)"
+    reference = "NousResearch/Hermes-3-Llama-3.1-8B tokenizer_config.json (tool_use and default)"
     source = (
         "llama.cpp models/templates/NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja "
-        "(8b576b6c); the no-tools ChatML template from the model card (no copy read)"
+        "(8b576b6c); default: OpenPipe/ART src/art/local/tokenize.py hermes3_old (fc5ca1c), "
+        "the same text as huggingface.js ollama-utils chat-template-automap.ts (0429cdc7)"
     )
     bos_token = "<|begin_of_text|>"
     eos_token = IM_END
@@ -361,6 +368,8 @@ class Hermes3(ChatFormat):
         if not tools:  # the default (non tool-use) template
             for i in range(start, len(messages)):
                 m = messages[i]
+                if i == 0 and m.role != "system":
+                    segs += _turn("system", HERMES3_DEFAULT_SYSTEM, -1)
                 if m.role == "assistant":
                     segs += _assistant(content_of(m) + IM_END, i)
                 else:

@@ -103,15 +103,19 @@ def parse_kimi_section(text: str, completion: str) -> Message:
 
 
 class KimiK2(ChatFormat):
-    """Kimi K2 Instruct, template of 2025-08 (``chat_template.jinja`` added 2025-08-11)."""
+    """Kimi K2 Instruct 0905 (released 2025-09-05): the tool declaration opens with a
+    ``# Tools`` line and prints the tools with ``tojson``'s default separators, both indented
+    by the template's own whitespace; tool results are indented by four spaces; no newline
+    after the default system prompt. Roles, ids and arguments as in ``@2025-08``."""
 
     name = "kimi-k2"
-    revision = "2025-08"
-    reference = "moonshotai/Kimi-K2-Instruct chat_template.jinja (2025-08-11 revision)"
+    revision = "2025-09"
+    reference = "moonshotai/Kimi-K2-Instruct-0905 chat_template.jinja (2025-09 release)"
     source = (
-        "llama.cpp models/templates/Kimi-K2-Instruct.jinja (1920345c) with llama.cpp's id "
-        "edits undone, as upstream Kimi-K2-Thinking prints ids (llama.cpp "
-        "moonshotai-Kimi-K2-Thinking.jinja, 0c3c896e); compact tool declaration"
+        "alibaba/rtp-llm rtp_llm/test/model_test/fake_test/testdata/kimi_k2/tokenizer/"
+        "chat_template.jinja at be512b94 (2025-09-09); cross-read: llama.cpp PR #18851's test "
+        "copy (unsloth's 0905 GGUF; adds a newline after system/tool headers) and a copy "
+        "quoted in talimity/storyforge (1f221f7; no <|im_end|> after a final message)"
     )
     eos_token = "<|im_end|>"
     end_of_turn = "<|im_end|>"
@@ -128,11 +132,12 @@ class KimiK2(ChatFormat):
         ARG_B,
         CALL_E,
     )
-    default_system = DEFAULT_SYSTEM + "<|im_end|>\n"
+    default_system = DEFAULT_SYSTEM + "<|im_end|>"
     per_message_ids = False
 
     def _declare(self, tools: list[dict[str, Any]]) -> str:
-        return f"<|im_system|>tool_declare<|im_middle|>{declare_tools(tools)}<|im_end|>"
+        body = tojson(_sorted_deep(tools))
+        return f"<|im_system|>tool_declare<|im_middle|>\n  # Tools\n  {body}<|im_end|>"
 
     def _role(self, m: Message) -> str:
         return m.name or m.role
@@ -141,7 +146,7 @@ class KimiK2(ChatFormat):
         return f"{CALL_B}{call_id}{ARG_B}{args_verbatim(call)}{CALL_E}"
 
     def _result_text(self, call_id: str | None, content: str) -> str:
-        return f"## Return of {call_id}\n{content}"
+        return f"## Return of {call_id}\n    {content}"
 
     def _segments(self, messages, tools, add_generation_prompt, date, options, start=0):
         segs = []
@@ -186,7 +191,28 @@ class KimiK2(ChatFormat):
         return parse_kimi_section(text, completion)
 
 
-class KimiK2202507(KimiK2):
+class KimiK2202508(KimiK2):
+    """Kimi K2 Instruct, template of 2025-08 (``chat_template.jinja`` added 2025-08-11):
+    compact, key-sorted tool declaration without a header, tool results unindented, a
+    newline after the default system prompt."""
+
+    revision = "2025-08"
+    reference = "moonshotai/Kimi-K2-Instruct chat_template.jinja (2025-08-11 revision)"
+    source = (
+        "llama.cpp models/templates/Kimi-K2-Instruct.jinja (1920345c) with llama.cpp's id "
+        "edits undone, as upstream Kimi-K2-Thinking prints ids (llama.cpp "
+        "moonshotai-Kimi-K2-Thinking.jinja, 0c3c896e); compact tool declaration"
+    )
+    default_system = DEFAULT_SYSTEM + "<|im_end|>\n"
+
+    def _declare(self, tools: list[dict[str, Any]]) -> str:
+        return f"<|im_system|>tool_declare<|im_middle|>{declare_tools(tools)}<|im_end|>"
+
+    def _result_text(self, call_id: str | None, content: str) -> str:
+        return f"## Return of {call_id}\n{content}"
+
+
+class KimiK2202507(KimiK2202508):
     """Kimi K2 Instruct as first released (2025-07-11): fixed role names, the template numbers
     the calls of each message itself (``functions.NAME:loop.index0``), passes arguments through
     ``tojson`` (a string argument is printed as a JSON string) and writes a literal backslash-n

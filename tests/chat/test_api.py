@@ -82,18 +82,18 @@ def test_hf_format_uses_the_tokenizers_template() -> None:
 def test_revisions_are_selectable_and_bare_names_are_the_latest() -> None:
     from agentgym.chat import format_revisions, resolve_format
 
-    assert format_revisions("kimi-k2") == ["kimi-k2@2025-07", "kimi-k2@2025-08"]
+    assert format_revisions("kimi-k2") == ["kimi-k2@2025-07", "kimi-k2@2025-08", "kimi-k2@2025-09"]
     assert format_revisions("qwen3-coder") == ["qwen3-coder@2025-07", "qwen3-coder@2025-08"]
-    assert resolve_format("kimi-k2") == "kimi-k2@2025-08"
+    assert resolve_format("kimi-k2") == "kimi-k2@2025-09"
     assert get_format("kimi-k2@2025-07").full_name() == "kimi-k2@2025-07"
     assert get_format("qwen3-coder").full_name() == "qwen3-coder@2025-08"
     every = list_formats(revisions=True)
-    assert all("@" in n for n in every) and len(every) == 14
+    assert all("@" in n for n in every) and len(every) == 15
     for cls_name in every:
         fmt = get_format(cls_name)
         assert fmt.revision and fmt.source and fmt.reference
     with pytest.raises(
-        ChatFormatError, match="has no revision '1999-01'; revisions: 2025-07, 2025-08"
+        ChatFormatError, match="has no revision '1999-01'; revisions: 2025-07, 2025-08, 2025-09"
     ):
         get_format("kimi-k2@1999-01")
     with pytest.raises(ChatFormatError, match="unknown chat format"):

@@ -129,8 +129,11 @@ SOURCES: dict[str, Source] = {
     "hermes3@2024-08": Source(
         "hermes3.jinja",
         LLAMA_CPP + "NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja (commit 8b576b6c); the "
-        "no-tools ChatML template (hermes3-default.jinja) is written from the model card, not "
-        "read from a copy",
+        "no-tools template (hermes3-default.jinja, tokenizer_config.json's 'default') as "
+        "OpenPipe/ART quotes it for Hermes-3-Llama-3.1-8B (hermes3_old in "
+        "src/art/local/tokenize.py, commit fc5ca1c), byte-identical to the GGUF template of "
+        "ollama's hermes3:70b in huggingface.js packages/ollama-utils/src/"
+        "chat-template-automap.ts (commit 0429cdc7)",
         bos="<|begin_of_text|>",
         eos="<|im_end|>",
         no_tools_file="hermes3-default.jinja",
@@ -146,6 +149,15 @@ SOURCES: dict[str, Source] = {
         "(call ids and tool_call_id printed as given, as upstream Kimi-K2-Thinking prints "
         "them: llama.cpp moonshotai-Kimi-K2-Thinking.jinja at 0c3c896e) and the tool "
         "declaration as tojson(separators=(',', ':'))",
+        eos="<|im_end|>",
+    ),
+    "kimi-k2@2025-09": Source(
+        "kimi-k2@2025-09.jinja",
+        "Kimi-K2-Instruct-0905's chat_template.jinja as vendored by alibaba/rtp-llm in "
+        "rtp_llm/test/model_test/fake_test/testdata/kimi_k2/tokenizer/chat_template.jinja at "
+        "commit be512b94 (2025-09-09, 'support kimik2 new chat template'); every corpus case "
+        "renders the same with the copy embedded in llama.cpp PR #18851's regression test "
+        "(the template of unsloth's Kimi-K2-Instruct-0905 GGUF)",
         eos="<|im_end|>",
     ),
     "deepseek-v3.1@2025-08": Source(
@@ -190,6 +202,7 @@ TOOLS_HOOKS: dict[str, Callable[[Any], Any]] = {"kimi-k2": _sort_keys_deep}
 ID_HOOKS: dict[str, Callable[[list[dict]], list[dict]]] = {
     "kimi-k2@2025-07": lambda ms: _kimi_ids(ms, per_message=True),
     "kimi-k2@2025-08": lambda ms: _kimi_ids(ms, per_message=False),
+    "kimi-k2@2025-09": lambda ms: _kimi_ids(ms, per_message=False),
 }
 
 
