@@ -197,3 +197,29 @@ def test_a_broken_sandbox_ends_the_episode_as_infrastructure_error() -> None:
         assert info["truncated_by"] == "infrastructure_error" and "grade" not in info
     finally:
         env.close()
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("keep", [False, True])
+def test_the_episode_container_goes_when_the_episode_ends(keep: bool) -> None:
+    import os
+
+    from agentgym.sandbox import docker_client
+
+    def mine() -> int:
+        rows = docker_client().api.containers(all=True, filters={"label": "agentgym.managed"})
+        return sum(r["Labels"].get("agentgym.owner_pid") == str(os.getpid()) for r in rows)
+
+    env = CodingEnv(first_task_dir(), backend="docker", pool_size=0, release_on_done=not keep)
+    try:
+        env.reset(seed=0)
+        assert mine() == 1
+        *_, terminated, _truncated, info = env.step(call("submit"))
+        assert terminated and info["grade"]["status"] in ("pass", "fail")
+        assert (env.sandbox is not None) is keep  # kept only when asked, to inspect it
+        assert mine() == (1 if keep else 0)
+        with pytest.raises(Exception, match="the episode is over"):
+            env.step(call("bash", command="true"))
+    finally:
+        env.close()
+    assert mine() == 0
