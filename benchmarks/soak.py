@@ -210,16 +210,23 @@ def run_local(args: argparse.Namespace, soak: Soak, deadline: float) -> None:
     stream = plan(args.seed, args.hostile)
     lock = threading.Lock()
 
+    def build(env_id: str, recipe: str) -> LastInfo:
+        rec = None if recipe == "clean" else load_recipe_by_name(recipe)
+        return LastInfo(make_env(env_id, rec, backend="docker", max_turns=12))
+
     def worker() -> None:
+        # Every (env id, recipe) env of this worker first, as a trainer builds its envs
+        # once: growth after warm-up is then what episodes leave behind, not new envs.
         envs: dict[tuple[str, str], Any] = {}
+        if args.prebuild:
+            envs = {(e, r): build(e, r) for e in PACKS for r in RECIPES}
         try:
             while time.monotonic() < deadline:
                 with lock:
                     env_id, task_id, recipe, seed, hostile = next(stream)
                 key = (env_id, recipe)
                 if key not in envs:
-                    rec = None if recipe == "clean" else load_recipe_by_name(recipe)
-                    envs[key] = LastInfo(make_env(env_id, rec, backend="docker", max_turns=12))
+                    envs[key] = build(env_id, recipe)
                 envs[key].info = {}
                 policy = HostileThenOracle(hostile) if hostile else make_policy("oracle")
                 spec = EpisodeSpec(
@@ -346,6 +353,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--note", default="", help="recorded with the results")
+    parser.add_argument(
+        "--no-prebuild",
+        dest="prebuild",
+        action="store_false",
+        help="build each worker's envs when first needed (default: all at the start)",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     deadline = started + 60 * args.minutes
@@ -378,6 +391,7 @@ def main() -> None:
         "concurrency": args.concurrency,
         "minutes": args.minutes,
         "hostile_share": args.hostile,
+        "prebuild": args.prebuild,
         "wall_s": round(wall, 1),
         "episodes": soak.episodes,
         "episodes_per_min": round(soak.episodes / (wall / 60), 2),

@@ -37,6 +37,7 @@ from agentgym.sandbox import (
     SandboxLimits,
     SandboxPool,
     resolve_backend,
+    shared_pool_executor,
     shared_warm_budget,
 )
 from agentgym.sandbox.base import Sandbox
@@ -216,6 +217,7 @@ class CodingEnv(gym.Env[list[dict[str, Any]], str]):
                 images=[],
                 max_images=1,
                 budget=shared_warm_budget(),
+                executor=shared_pool_executor(),
             )
         return self._pool.acquire(image)
 

@@ -253,7 +253,9 @@ CALL_BLOCK = 32  # calls per block
 _BLOCK_KEY = 0xB10C  # separates these streams from derived_random's (seed, call_index, ...)
 
 
-@functools.lru_cache(maxsize=1024)
+# Enough for the blocks of every episode running at once (a few widths each); a soak of
+# thousands of seeds must not keep one block per finished episode.
+@functools.lru_cache(maxsize=256)
 def _uniform_block(seed: int, width: int, block: int) -> list[float]:
     rng = np.random.default_rng([seed, _BLOCK_KEY, width, block])
     return rng.random(CALL_BLOCK * width).tolist()

@@ -11,7 +11,12 @@ from __future__ import annotations
 from agentgym.sandbox._client import docker_available, docker_client
 from agentgym.sandbox.base import Sandbox, SandboxConfig, SandboxLimits
 from agentgym.sandbox.local import LocalSandbox
-from agentgym.sandbox.pool import SandboxPool, WarmBudget, shared_warm_budget
+from agentgym.sandbox.pool import (
+    SandboxPool,
+    WarmBudget,
+    shared_pool_executor,
+    shared_warm_budget,
+)
 
 
 def resolve_backend(config: SandboxConfig) -> str:
@@ -55,5 +60,6 @@ __all__ = [
     "docker_client",
     "make_sandbox",
     "resolve_backend",
+    "shared_pool_executor",
     "shared_warm_budget",
 ]

@@ -17,7 +17,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from agentgym.sandbox.base import Sandbox, SandboxConfig
@@ -95,6 +95,21 @@ class WarmBudget:
 
 _shared: WarmBudget | None = None
 _shared_lock = threading.Lock()
+_shared_executor: ThreadPoolExecutor | None = None
+SHARED_WORKERS = 8
+
+
+def shared_pool_executor() -> ThreadPoolExecutor:
+    """The threads that start and remove the environments' sandboxes, shared by all their
+    pools: two threads per env would be hundreds for a runner's envs, each thread's stack
+    and malloc arena adding to the process's memory as more envs get used."""
+    global _shared_executor
+    with _shared_lock:
+        if _shared_executor is None:
+            _shared_executor = ThreadPoolExecutor(
+                max_workers=SHARED_WORKERS, thread_name_prefix="agentgym-pool"
+            )
+        return _shared_executor
 
 
 def shared_warm_budget() -> WarmBudget:
@@ -128,6 +143,7 @@ class SandboxPool:
         images: list[str] | None = None,
         max_images: int | None = None,
         budget: WarmBudget | None = None,
+        executor: ThreadPoolExecutor | None = None,
     ) -> None:
         from agentgym.sandbox import make_sandbox
 
@@ -147,7 +163,13 @@ class SandboxPool:
         self.budget = budget
         if budget is not None:
             budget.register(self)
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agentgym-pool")
+        # A shared executor (``executor=``) is not ours to shut down: close() cancels and
+        # waits for this pool's own tasks only.
+        self._owns_executor = executor is None
+        self._executor = executor or ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="agentgym-pool"
+        )
+        self._futures: set[Future[Any]] = set()
         self.stats = {"warm_hits": 0, "cold_starts": 0, "start_errors": 0}
         for image in [self.config.image] if images is None else images:
             self.warm(image)
@@ -180,7 +202,7 @@ class SandboxPool:
                 with self._lock:
                     self._pending[image] -= missing - granted
         for _ in range(granted):
-            self._executor.submit(self._fill_one, image)
+            self._submit(self._fill_one, image)
 
     def _evict_locked(self, image: str) -> list[Sandbox]:
         if self.max_images is None:
@@ -212,6 +234,16 @@ class SandboxPool:
             sandbox.close()
             self._give()
 
+    def _submit(self, fn: Any, *args: Any) -> None:
+        future = self._executor.submit(fn, *args)
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
     def _oldest(self) -> tuple[float, str] | None:
         """(ready since, image) of this pool's longest-idle spare."""
         with self._lock:
@@ -226,10 +258,12 @@ class SandboxPool:
             return q.popleft()[1]
 
     def _close_later(self, sandbox: Sandbox) -> None:
+        with self._lock:
+            self._releasing.add(sandbox)  # closed by close() if the task is cancelled
         try:
-            self._executor.submit(sandbox.close)
-        except RuntimeError:  # the pool is shutting down
-            sandbox.close()
+            self._submit(self._destroy, sandbox)
+        except RuntimeError:  # the executor is shutting down
+            self._destroy(sandbox)
 
     def acquire(self, image: str | None = None) -> Sandbox:
         """A fresh sandbox for ``image``: warm if one is ready, else started now."""
@@ -253,9 +287,7 @@ class SandboxPool:
         if self._closed:
             sandbox.close()
             return
-        with self._lock:
-            self._releasing.add(sandbox)
-        self._executor.submit(self._destroy, sandbox)
+        self._close_later(sandbox)
 
     def _destroy(self, sandbox: Sandbox) -> None:
         try:
@@ -282,7 +314,14 @@ class SandboxPool:
             self._closed = True
             idle = [sandbox for q in self._queues.values() for _t, sandbox in q]
             self._queues.clear()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._owns_executor:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        else:
+            with self._lock:
+                mine = list(self._futures)
+            for future in mine:
+                future.cancel()
+            wait(mine)
         # cancel_futures also dropped releases still queued: close those sandboxes here
         with self._lock:
             released, self._releasing = list(self._releasing), set()

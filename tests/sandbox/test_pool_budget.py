@@ -191,3 +191,23 @@ def test_envs_share_one_budget_of_real_containers(monkeypatch: pytest.MonkeyPatc
         for env in envs:
             env.close()
     assert pool_module._shared.used == 0  # type: ignore[union-attr]
+
+
+def test_pools_on_a_shared_executor_close_only_their_own_work() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = ThreadPoolExecutor(max_workers=1)
+    budget = WarmBudget(limit=8)
+    a = fake_pool(budget, delay=0.2, size=3, executor=shared)
+    b = fake_pool(budget, delay=0.2, size=1, executor=shared)
+    used = a.acquire("img")  # cold start; three fills of a queue behind each other
+    b.warm("img")
+    a.release(used)
+    a.close()  # cancels a's queued fills and closes what it released, b's fill still runs
+    assert used.closed
+    settle([b])
+    assert b.ready("img") == 1
+    b.close()
+    assert budget.used == 0
+    assert not shared._shutdown  # type: ignore[attr-defined]  # not the pool's to shut down
+    shared.shutdown()
