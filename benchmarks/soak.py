@@ -135,6 +135,7 @@ class Soak:
         self.hostile: Counter[str] = Counter()
         self.window_latency: list[float] = []
         self.examples: list[str] = []  # the first few unexpected errors, verbatim
+        self.hostile_examples: list[str] = []  # and of hostile episodes not solved
         self.samples: list[dict[str, Any]] = []
         self.started = time.monotonic()
 
@@ -149,6 +150,8 @@ class Soak:
         with self.lock:
             if kind and kind not in EXPECTED and not hostile and len(self.examples) < 8:
                 self.examples.append(f"{kind}: {(detail or '')[:1500]}")
+            if kind and hostile and len(self.hostile_examples) < 8:
+                self.hostile_examples.append(f"{hostile} {kind}: {(detail or '')[:3000]}")
             self.episodes += 1
             self.success += int(ok)
             self.steps += len(latencies)
@@ -169,6 +172,9 @@ class Soak:
                 "open_fds": open_fds(self.owner_pid),
                 "containers": containers_of(self.owner_pid),
                 "warm_spares": shared_warm_budget().used if self.owner_pid == os.getpid() else None,
+                # Python's live small objects (pymalloc blocks): flat while RSS grows means
+                # fragmentation, growing with it means objects kept alive
+                "py_blocks": sys.getallocatedblocks() if self.owner_pid == os.getpid() else None,
                 "step_p50_ms": None if not lat else round(1000 * pct(lat, 0.5), 1),  # type: ignore[operator]
                 "step_p95_ms": None if not lat else round(1000 * pct(lat, 0.95), 1),  # type: ignore[operator]
             }
@@ -237,9 +243,11 @@ def run_local(args: argparse.Namespace, soak: Soak, deadline: float) -> None:
                 lat = [float(t.get("total_s", 0.0)) for t in timings]
                 msgs = (res.trajectory or {}).get("messages", [])
                 last_tool = next((m for m in reversed(msgs) if m.get("role") == "tool"), {})
+                breakdown = res.reward_breakdown
                 detail = (
                     f"{spec.key} turns={res.turns} truncated={res.truncated} "
-                    f"status={res.reward_breakdown.get('status')} error={res.error} "
+                    f"status={breakdown.get('status')} tests={breakdown.get('tests')} "
+                    f"error={res.error} "
                     f"last tool output={str(last_tool.get('content'))[:160]!r}"
                 )
                 grade = envs[key].info.get("grade") or {}
@@ -249,6 +257,9 @@ def run_local(args: argparse.Namespace, soak: Soak, deadline: float) -> None:
                         f"test log tail={str(grade.get('log_tail'))[-700:]!r}"
                     )
                 kind = classify(res.status, res.error, res.reward, recipe)
+                if hostile and kind:  # every tool output after the hostile command
+                    outputs = [str(m.get("content"))[:240] for m in msgs if m.get("role") == "tool"]
+                    detail += f" tool outputs={outputs[1:]!r}"
                 soak.record(res.success, kind, lat, hostile, detail)
         finally:
             for env in envs.values():
@@ -400,6 +411,7 @@ def main() -> None:
         "errors_by_kind": dict(soak.errors),
         "unexpected_errors": dict(unexpected),
         "unexpected_examples": soak.examples,
+        "hostile_failure_examples": soak.hostile_examples,
         "hostile_outcomes": dict(soak.hostile),
         "hostile_episodes": hostile_total,
         "rss_mb_after_warmup": first["rss_mb"],
