@@ -96,5 +96,9 @@ class GradingError(AgentGymError):
     """Grading failed for an infrastructure reason (not because the tests failed)."""
 
 
+class ReportUnreadableError(GradingError):
+    """The test runner wrote its report, but the grader could not read it back."""
+
+
 class PerturbationError(AgentGymError, ValueError):
     """A perturbation recipe or transform is invalid."""

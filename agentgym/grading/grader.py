@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentgym.errors import AgentGymError, ConfigError
+from agentgym.errors import AgentGymError, ConfigError, ReportUnreadableError
 from agentgym.grading.logparsers import needs_repo_runner, run_repo_tests, runner_paths
 from agentgym.grading.restore import restore_script
 from agentgym.sandbox.base import Sandbox, SandboxConfig, SandboxLimits, shell_quote
@@ -728,10 +728,7 @@ def _run_pytest_ids(
         )
         if run.timed_out or run.exit_code == 124:
             return report, run
-        try:
-            report.update(parse_junit(sb.read_file(junit).decode("utf-8", "replace")))
-        except (FileNotFoundError, ET.ParseError, AgentGymError):
-            pass
+        report.update(_read_junit(sb, junit, run, flags))
         gone = _not_found(run.output, remaining, sb.workdir) if run.exit_code == 4 else []
         if not gone:
             break
@@ -740,6 +737,37 @@ def _run_pytest_ids(
         if not remaining:
             break
     return report, run
+
+
+def _read_junit(
+    sb: Sandbox, junit: str, run: Any, flags: list[str]
+) -> dict[str, tuple[TestStatus, str | None]]:
+    """The JUnit report pytest wrote, if any. A read that fails is tried again (a loaded
+    host can fail one exec); what still fails is said in the flags and the log, so a
+    'no report' verdict never hides a report that was written but not read back."""
+    for attempt in range(3):
+        try:
+            text = sb.read_file(junit).decode("utf-8", "replace")
+        except FileNotFoundError:
+            return {}
+        except AgentGymError as exc:
+            if attempt < 2 and not getattr(sb, "closed", False):
+                time.sleep(0.5 * (attempt + 1))
+                continue
+            flags.append("junit_unreadable")
+            run.output += f"\n[agentgym: the JUnit report could not be read back: {exc}]"
+            if "generated xml file" in run.output:  # written but not read: not the agent's
+                raise ReportUnreadableError(
+                    f"pytest wrote its JUnit report but it could not be read back: {exc}"
+                ) from exc
+            return {}
+        try:
+            return parse_junit(text)
+        except ET.ParseError as exc:
+            flags.append("junit_unparsable")
+            run.output += f"\n[agentgym: the JUnit report is not valid XML: {exc}]"
+            return {}
+    return {}
 
 
 def _grade_with_test_sh(

@@ -13,20 +13,23 @@ from __future__ import annotations
 from agentgym.errors import (
     DockerUnavailableError,
     ImageBuildError,
+    ReportUnreadableError,
     SandboxClosedError,
     SandboxGoneError,
     SandboxStartError,
     SessionDiedError,
 )
 
-# Raised only when starting a sandbox from a pristine image fails, or when the sandbox is
-# taken away from outside (container removed, closed by the host): never the agent's doing.
+# Raised only when starting a sandbox from a pristine image fails, when the sandbox is
+# taken away from outside (container removed, closed by the host), or when a test report
+# the runner wrote cannot be read back after retries: never the agent's doing.
 INFRASTRUCTURE_ERRORS = (
     DockerUnavailableError,
     SandboxStartError,
     ImageBuildError,
     SandboxGoneError,
     SandboxClosedError,
+    ReportUnreadableError,
 )
 # The sandbox can no longer run anything (after every repair was tried).
 UNUSABLE_ERRORS = (SessionDiedError,)

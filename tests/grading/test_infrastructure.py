@@ -154,3 +154,53 @@ def test_a_change_that_makes_the_tests_hang_is_the_agents_failure(
     result = grade(task, hang, backend=backend, timeout=8)
     assert result.status == "fail" and result.error_kind is None, result
     assert "verifier_timeout" in result.flags and not result.infrastructure_error
+
+
+class FlakyReads:
+    """A real sandbox whose reads of the JUnit report fail ``failures`` times (a loaded
+    host failing an exec) before they work."""
+
+    def __init__(self, inner: object, failures: int) -> None:
+        self.inner, self.failures = inner, failures
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def read_file(self, path: str, max_bytes: int | None = None) -> bytes:
+        from agentgym.errors import SandboxError
+
+        if "junit-" in path and self.failures > 0:
+            self.failures -= 1
+            raise SandboxError(f"could not read {path}: exec failed")
+        return self.inner.read_file(path, max_bytes)  # type: ignore[attr-defined, no-any-return]
+
+    def __enter__(self) -> FlakyReads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.inner.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_report_written_but_not_read_back_is_never_the_agents_failure(
+    tmp_path: Path, backend: str
+) -> None:
+    from agentgym.env.local_build import local_task_sandbox
+    from agentgym.grading.grader import _grading_limits, _make_grading_sandbox
+
+    task = make_task(tmp_path, test_body=GOOD_TESTS)
+
+    def factory(failures: int):  # type: ignore[no-untyped-def]
+        def make(image: str, task_: Task) -> FlakyReads:
+            if backend == "local":
+                return FlakyReads(local_task_sandbox(task_, _grading_limits(task_)), failures)
+            return FlakyReads(_make_grading_sandbox(image, task_), failures)
+
+        return make
+
+    image = None if backend == "docker" else "local"
+    once = grade(task, FIX, backend=backend, image=image, sandbox_factory=factory(1))
+    assert once.reward == 1.0, once  # one failed read is tried again
+    never = grade(task, FIX, backend=backend, image=image, sandbox_factory=factory(99))
+    assert never.status == "error" and never.error_kind == "infrastructure", never
+    assert "could not be read back" in (never.error or "")
