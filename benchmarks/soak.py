@@ -5,7 +5,11 @@
 
 The oracle plays mixed bundled tasks (every pack) under mixed recipes; a share of the
 episodes (``--hostile``) first runs a hostile command (fork bomb, memory bomb, endless
-output) and then goes on with the oracle. Reported: episodes/min, errors by kind, RSS of
+output) and then goes on with the oracle. ``--layout trainer`` (default): each worker owns
+one env, as a trainer's rollout workers do (worker i: pack and recipe i mod 6, tasks and
+seeds vary); ``--layout matrix``: each worker keeps one env per (pack, recipe) it meets, as
+``agentgym bench`` does over a matrix of conditions (6 envs per worker, each holding its
+last episode until its next reset). Reported: episodes/min, errors by kind, RSS of
 the process that owns the sandboxes (growth after warm-up), its open fds, containers left
 after the run, and p50/p95 step latency per window. Writes benchmarks/results/soak*.json.
 """
@@ -13,6 +17,7 @@ after the run, and p50/p95 step latency per window. Writes benchmarks/results/so
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -212,24 +217,43 @@ def plan(seed: int, hostile_share: float) -> Any:
         i += 1
 
 
+def trainer_plan(worker: int, seed: int, hostile_share: float, counter: Any) -> Any:
+    """Worker ``worker``'s stream when each worker owns one env, as in a trainer: its
+    (env id, recipe) is fixed (the workers cover every pack and recipe between them), the
+    task, seed and hostile command change with every episode."""
+    ids = task_ids()
+    conditions = [(e, r) for e in sorted(ids) for r in RECIPES]
+    env_id, recipe = conditions[worker % len(conditions)]
+    rng = random.Random(seed * 1009 + worker)
+    while True:
+        hostile = rng.choice(sorted(HOSTILE)) if rng.random() < hostile_share else None
+        yield env_id, rng.choice(ids[env_id]), recipe, seed + next(counter), hostile
+
+
 def run_local(args: argparse.Namespace, soak: Soak, deadline: float) -> None:
     stream = plan(args.seed, args.hostile)
     lock = threading.Lock()
+    counter = itertools.count()
 
     def build(env_id: str, recipe: str) -> LastInfo:
         rec = None if recipe == "clean" else load_recipe_by_name(recipe)
         return LastInfo(make_env(env_id, rec, backend="docker", max_turns=12))
 
-    def worker() -> None:
-        # Every (env id, recipe) env of this worker first, as a trainer builds its envs
-        # once: growth after warm-up is then what episodes leave behind, not new envs.
+    def worker(index: int) -> None:
+        own = trainer_plan(index, args.seed, args.hostile, counter)
+        # Every env of this worker first, as a trainer builds its envs once: growth after
+        # warm-up is then what episodes leave behind, not new envs.
         envs: dict[tuple[str, str], Any] = {}
-        if args.prebuild:
+        if args.layout == "trainer":
+            first = next(own)
+            envs = {(first[0], first[2]): build(first[0], first[2])}
+        elif args.prebuild:
             envs = {(e, r): build(e, r) for e in PACKS for r in RECIPES}
         try:
             while time.monotonic() < deadline:
                 with lock:
-                    env_id, task_id, recipe, seed, hostile = next(stream)
+                    picked = next(own) if args.layout == "trainer" else next(stream)
+                env_id, task_id, recipe, seed, hostile = picked
                 key = (env_id, recipe)
                 if key not in envs:
                     envs[key] = build(env_id, recipe)
@@ -256,6 +280,7 @@ def run_local(args: argparse.Namespace, soak: Soak, deadline: float) -> None:
                         f" grade flags={grade.get('flags')} "
                         f"test log tail={str(grade.get('log_tail'))[-700:]!r}"
                     )
+                envs[key].info = {}  # the harness keeps no episode's info past its record
                 kind = classify(res.status, res.error, res.reward, recipe)
                 if hostile and kind:  # every tool output after the hostile command
                     outputs = [str(m.get("content"))[:240] for m in msgs if m.get("role") == "tool"]
@@ -265,7 +290,9 @@ def run_local(args: argparse.Namespace, soak: Soak, deadline: float) -> None:
             for env in envs.values():
                 env.close()
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(args.concurrency)]
+    threads = [
+        threading.Thread(target=worker, args=(i,), daemon=True) for i in range(args.concurrency)
+    ]
     for t in threads:
         t.start()
     sampler(soak, threads)
@@ -365,10 +392,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--note", default="", help="recorded with the results")
     parser.add_argument(
+        "--layout",
+        choices=["trainer", "matrix"],
+        default="trainer",
+        help="trainer: each worker owns one env (one pack and recipe, tasks vary); matrix: "
+        "each worker keeps an env per (pack, recipe) it meets, as `agentgym bench` does",
+    )
+    parser.add_argument(
         "--no-prebuild",
         dest="prebuild",
         action="store_false",
-        help="build each worker's envs when first needed (default: all at the start)",
+        help="matrix layout: build envs when first needed (default: all at the start)",
     )
     args = parser.parse_args()
     started = time.monotonic()
@@ -402,6 +436,7 @@ def main() -> None:
         "concurrency": args.concurrency,
         "minutes": args.minutes,
         "hostile_share": args.hostile,
+        "layout": args.layout,
         "prebuild": args.prebuild,
         "wall_s": round(wall, 1),
         "episodes": soak.episodes,

@@ -2,7 +2,9 @@
 
 The container's main process (under docker's tiny init) is a small bash *supervisor* that
 only waits for signals: SIGUSR2 kills every descendant of the agent's shell (a timed-out
-command), SIGUSR1 kills every process but itself (a stuck shell, a fork bomb). Both use
+command) and, in later rounds, only what those processes started, never a process the
+shell starts after the first round (the agent's next command); SIGUSR1 kills every process
+but itself (a stuck shell, a fork bomb). Both use
 bash builtins only, so they work even when a fork bomb has used up the pids limit and
 ``docker exec`` could not start a process. The host sends them with ``container.kill``.
 """
@@ -39,22 +41,33 @@ STATE_DIR = "/run/agentgym"
 # Runs as the container's main process. Builtins only inside the traps.
 SUPERVISOR = r"""
 kill_tree() {
-  local root line rest pid ppid s round
+  local root line rest pid ppid s round p
   read -r root < /run/agentgym/shell.pid 2>/dev/null || return 0
+  local -A doomed=()
   for round in 1 2 3 4 5 6; do
-    local -A kids=()
+    local -A kids=() alive=() seen=()
     for s in /proc/[0-9]*/stat; do
       read -r line < "$s" 2>/dev/null || continue
       pid=${line%% *}; rest=${line##*) }; rest=${rest#* }; ppid=${rest%% *}
-      kids[$ppid]+=" $pid"
+      kids[$ppid]+=" $pid"; alive[$pid]=1
     done
-    local queue=(${kids[$root]}) victims=() p
+    local queue=() victims=()
+    if ((round == 1)); then
+      queue=(${kids[$root]})
+    else
+      for p in "${!doomed[@]}"; do
+        [[ ${alive[$p]} ]] && queue+=("$p")
+        queue+=(${kids[$p]})
+      done
+    fi
     while ((${#queue[@]})); do
       p=${queue[0]}; queue=("${queue[@]:1}")
-      victims+=("$p"); queue+=(${kids[$p]})
+      [[ ${seen[$p]} ]] && continue
+      seen[$p]=1; victims+=("$p"); queue+=(${kids[$p]})
     done
     ((${#victims[@]})) || return 0
     kill -9 "${victims[@]}" 2>/dev/null
+    for p in "${victims[@]}"; do doomed[$p]=1; done
   done
 }
 kill_everything() { local i; for i in 1 2 3 4 5 6 7 8; do kill -9 -1 2>/dev/null; done; }

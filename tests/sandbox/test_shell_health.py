@@ -139,3 +139,29 @@ def test_process_limit_reached_then_freed_is_still_said(sb: Sandbox) -> None:
     assert "done" in res.output, res
     assert "process limit" in (res.note or ""), res
     works(sb)
+
+
+@pytest.mark.parametrize("kind", ISOLATED)
+def test_a_kill_for_one_command_never_reaches_the_next(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    """Endless output (and a timeout) kill the command's process tree; the command the
+    agent runs right after must run to its end, untouched by what is left of that kill.
+    The Docker supervisor's later kill rounds once took the next command's processes as
+    descendants of the shell ("Killed bash <<..." under load): many processes in the
+    killed tree make those rounds long enough to meet the next command."""
+    if kind == "docker":
+        request.getfixturevalue("docker_ready")
+    box = open_sandbox(kind, command_timeout_s=60, pids=1024, output_kill_bytes=1 << 22)
+    try:
+        for i in range(3):
+            flood = box.run("for j in $(seq 300); do sleep 300 & done; yes flood", timeout=60)
+            assert flood.truncated, flood
+            follow = box.run(f"sleep 1.5; echo survived-{i}", timeout=60)
+            assert f"survived-{i}" in follow.output and follow.exit_code == 0, follow
+            slow = box.run("for j in $(seq 300); do sleep 300 & done; sleep 300", timeout=3)
+            assert slow.timed_out, slow
+            after = box.run(f"sleep 1.5; echo survived-timeout-{i}", timeout=60)
+            assert f"survived-timeout-{i}" in after.output and after.exit_code == 0, after
+    finally:
+        box.close()
