@@ -204,10 +204,9 @@ def classify(status: str, error: str | None, reward: float, recipe: str = "clean
     return None
 
 
-def plan(seed: int, hostile_share: float) -> Any:
+def plan(seed: int, hostile_share: float, ids: dict[str, list[str]]) -> Any:
     """An endless, seeded stream of (env id, task id, recipe, seed, hostile kind)."""
     rng = random.Random(seed)
-    ids = task_ids()
     i = 0
     while True:
         env_id = rng.choice(sorted(ids))
@@ -217,11 +216,12 @@ def plan(seed: int, hostile_share: float) -> Any:
         i += 1
 
 
-def trainer_plan(worker: int, seed: int, hostile_share: float, counter: Any) -> Any:
+def trainer_plan(
+    worker: int, seed: int, hostile_share: float, counter: Any, ids: dict[str, list[str]]
+) -> Any:
     """Worker ``worker``'s stream when each worker owns one env, as in a trainer: its
     (env id, recipe) is fixed (the workers cover every pack and recipe between them), the
     task, seed and hostile command change with every episode."""
-    ids = task_ids()
     conditions = [(e, r) for e in sorted(ids) for r in RECIPES]
     env_id, recipe = conditions[worker % len(conditions)]
     rng = random.Random(seed * 1009 + worker)
@@ -231,7 +231,8 @@ def trainer_plan(worker: int, seed: int, hostile_share: float, counter: Any) -> 
 
 
 def run_local(args: argparse.Namespace, soak: Soak, deadline: float) -> None:
-    stream = plan(args.seed, args.hostile)
+    ids = task_ids()  # once, not once per worker
+    stream = plan(args.seed, args.hostile, ids)
     lock = threading.Lock()
     counter = itertools.count()
 
@@ -240,7 +241,7 @@ def run_local(args: argparse.Namespace, soak: Soak, deadline: float) -> None:
         return LastInfo(make_env(env_id, rec, backend="docker", max_turns=12))
 
     def worker(index: int) -> None:
-        own = trainer_plan(index, args.seed, args.hostile, counter)
+        own = trainer_plan(index, args.seed, args.hostile, counter, ids)
         # Every env of this worker first, as a trainer builds its envs once: growth after
         # warm-up is then what episodes leave behind, not new envs.
         envs: dict[tuple[str, str], Any] = {}
