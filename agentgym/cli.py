@@ -588,6 +588,9 @@ def serve(
 
 
 def main() -> None:
+    from agentgym.sandbox.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any thread: bench, serve and rollouts run envs on threads
     try:
         app()
     except KeyboardInterrupt:

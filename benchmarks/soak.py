@@ -17,6 +17,7 @@ after the run, and p50/p95 step latency per window. Writes benchmarks/results/so
 from __future__ import annotations
 
 import argparse
+import ctypes
 import itertools
 import json
 import os
@@ -39,7 +40,7 @@ from agentgym.policies.toolmatch import rank  # noqa: E402
 from agentgym.rollout import EpisodeSpec, make_env  # noqa: E402
 from agentgym.rollout.envs import load_recipe_by_name  # noqa: E402
 from agentgym.rollout.runner import run_episode  # noqa: E402
-from agentgym.sandbox import shared_warm_budget  # noqa: E402
+from agentgym.sandbox import limit_malloc_arenas, shared_warm_budget  # noqa: E402
 from agentgym.types import Message, ToolCall  # noqa: E402
 
 PACKS = {"agentgym/BugFix-v0": "bugfix", "agentgym/Feature-v0": "feature"}
@@ -64,6 +65,42 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def malloc_mb() -> dict[str, float | None]:
+    """glibc's view of this process's heap: bytes in use, bytes free but kept, bytes mmapped.
+    RSS growing with `in_use` flat and `free` growing is fragmentation; `in_use` growing is
+    native memory kept alive (C extensions allocate with malloc, not pymalloc)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        info = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return {"malloc_in_use_mb": None, "malloc_free_mb": None, "malloc_mmap_mb": None}
+    mb = 1024 * 1024
+    return {
+        "malloc_in_use_mb": round(info.uordblks / mb, 1),
+        "malloc_free_mb": round(info.fordblks / mb, 1),
+        "malloc_mmap_mb": round(info.hblkhd / mb, 1),
+    }
 
 
 def open_fds(pid: int) -> int:
@@ -180,6 +217,8 @@ class Soak:
                 # Python's live small objects (pymalloc blocks): flat while RSS grows means
                 # fragmentation, growing with it means objects kept alive
                 "py_blocks": sys.getallocatedblocks() if self.owner_pid == os.getpid() else None,
+                "threads": threading.active_count() if self.owner_pid == os.getpid() else None,
+                **(malloc_mb() if self.owner_pid == os.getpid() else {}),
                 "step_p50_ms": None if not lat else round(1000 * pct(lat, 0.5), 1),  # type: ignore[operator]
                 "step_p95_ms": None if not lat else round(1000 * pct(lat, 0.95), 1),  # type: ignore[operator]
             }
@@ -405,7 +444,17 @@ def main() -> None:
         action="store_false",
         help="matrix layout: build envs when first needed (default: all at the start)",
     )
+    parser.add_argument(
+        "--malloc-arenas",
+        type=int,
+        default=2,
+        help="in process: cap glibc's malloc arenas as the agentgym command does "
+        "(agentgym.sandbox.limit_malloc_arenas); 0 leaves glibc's default (8 per core)",
+    )
     args = parser.parse_args()
+    arenas_capped = False
+    if args.malloc_arenas > 0 and not args.served:
+        arenas_capped = limit_malloc_arenas(args.malloc_arenas)
     started = time.monotonic()
     deadline = started + 60 * args.minutes
     server = None
@@ -434,6 +483,9 @@ def main() -> None:
     latencies = [s for s in soak.samples if s["step_p50_ms"] is not None]
     result = {
         "mode": "served (16 WebSocket clients)" if args.served else "in process",
+        "malloc_arenas": "as `agentgym serve` sets them (2)"
+        if args.served
+        else (args.malloc_arenas if arenas_capped else "glibc default"),
         "concurrency": args.concurrency,
         "minutes": args.minutes,
         "hostile_share": args.hostile,

@@ -301,6 +301,10 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _closed(*_args: object) -> Any:
+    raise SandboxClosedError("the sandbox is closed; start a new one")
+
+
 class ShellSession:
     """A persistent bash behind a Transport: framing, timeouts, output caps, restarts.
 
@@ -381,6 +385,13 @@ class ShellSession:
             if self._transport is not None:
                 self._transport.close()
                 self._transport = None
+            # The backend's callbacks are its bound methods: dropping them breaks the
+            # sandbox <-> session cycle, so a closed sandbox (its container record, config,
+            # buffers) is freed at once by reference counting instead of waiting for a
+            # full garbage collection. Under a soak, sandboxes that waited for the cyclic
+            # collector were the sawtooth that set the process's RSS high-water mark.
+            self._spawn = self._kill_tree = self._kill_all = _closed
+            self._hard_reset = None
 
     # -- commands ------------------------------------------------------------
 
@@ -425,7 +436,10 @@ class ShellSession:
                     self._transport.close()
                     self._transport = None
         assert error is not None
-        raise error
+        try:
+            raise error
+        finally:
+            error = None  # no frame <-> traceback cycle left for the garbage collector
 
     def _restart_locked(self, why: str | None = None) -> str | None:
         """A fresh shell; returns a note when more than the shell had to be rebuilt.
@@ -446,7 +460,7 @@ class ShellSession:
         except Exception as exc:
             if why is not None or self._hard_reset is None:
                 raise SessionDiedError(f"the sandbox shell could not be restarted: {exc}") from exc
-            first = exc
+            first = str(exc)  # the text, not the exception: no frame <-> traceback cycle
         try:
             note = self._repair_system(f"the shell could not be started ({first})")
             self._start_with_retries()

@@ -1,0 +1,113 @@
+"""The host process's memory: closed sandboxes are freed at once, malloc arenas capped."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import textwrap
+import weakref
+
+import pytest
+
+from agentgym.sandbox import limit_malloc_arenas
+from tests.sandbox.conftest import BACKENDS, open_sandbox
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_closed_sandbox_is_freed_without_the_garbage_collector(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    """Its session held the backend's bound methods (a cycle): every closed sandbox waited
+    for a full collection, and under load that sawtooth set the process's RSS high-water."""
+    if kind == "docker":
+        request.getfixturevalue("docker_ready")
+    gc.collect()
+    gc.disable()
+    try:
+        sb = open_sandbox(kind, command_timeout_s=20)
+        assert sb.run("echo hi").output.strip() == "hi"
+        session = weakref.ref(sb.session)  # type: ignore[attr-defined]
+        box = weakref.ref(sb)
+        sb.close()
+        del sb
+        assert box() is None, "the closed sandbox is still alive: a reference cycle"
+        assert session() is None
+    finally:
+        gc.enable()
+
+
+def test_a_restart_that_fails_leaves_no_cycle() -> None:
+    """A shell that cannot start raises; the exception it kept must not pin its frame."""
+    from agentgym.errors import SessionDiedError
+    from agentgym.sandbox.shell import ShellSession
+
+    def spawn() -> object:
+        raise OSError("no processes left")
+
+    session = ShellSession(spawn, lambda _pid: None, lambda: None, workdir="/")  # type: ignore[arg-type]
+    gc.collect()
+    gc.disable()
+    try:
+        with pytest.raises(SessionDiedError):
+            session._restart_locked()
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+ARENAS = textwrap.dedent(
+    """
+    import ctypes, sys, threading
+    from agentgym.sandbox import limit_malloc_arenas
+    cap = int(sys.argv[1])
+    applied = limit_malloc_arenas(cap) if cap else False
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    together = threading.Barrier(6)
+    def work():
+        libc.malloc(64)  # a thread's first malloc takes an arena of its own if it may
+        together.wait()  # none exits (freeing its arena for the next) before all have one
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    print(applied, flush=True)
+    libc.malloc_stats()  # to stderr: one "Arena N:" block per arena
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+@pytest.mark.parametrize("cap", [0, 1, 2])
+def test_limit_malloc_arenas_caps_the_arenas_threads_get(cap: int) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")}
+    proc = subprocess.run(
+        [sys.executable, "-c", ARENAS, str(cap)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    arenas = proc.stderr.count("Arena ")
+    assert proc.stdout.strip() == str(bool(cap))
+    if cap:
+        assert arenas == cap, proc.stderr
+    else:
+        assert arenas > 2, proc.stderr  # glibc's default: one per new thread, up to 8 per core
+
+
+def test_limit_malloc_arenas_leaves_a_users_choice_alone() -> None:
+    env = {**os.environ, "MALLOC_ARENA_MAX": "4"}
+    code = "from agentgym.sandbox import limit_malloc_arenas; print(limit_malloc_arenas())"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_limit_malloc_arenas_rejects_zero() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        limit_malloc_arenas(0)
