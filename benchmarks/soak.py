@@ -466,6 +466,12 @@ def main() -> None:
         run_local(args, soak, deadline)
     wall = time.monotonic() - started
     time.sleep(2)  # let background closes of the last sandboxes finish
+    if not args.served:  # removals the daemon refused under load are retried in background
+        from agentgym.sandbox.docker import _remover
+
+        until = time.monotonic() + 90
+        while _remover.pending() and time.monotonic() < until:
+            time.sleep(1)
     if server is not None:
         server.terminate()
         server.wait(timeout=120)

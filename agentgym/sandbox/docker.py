@@ -147,6 +147,79 @@ def gc(all_owners: bool = False) -> list[str]:
     return removed
 
 
+class _Remover:
+    """Containers whose removal failed, removed again in the background.
+
+    A daemon under load can fail a forced removal: it kills the container, waits 10 s for the
+    exit event, and answers "could not kill running container" when the kill of a fork
+    bomb's thousands of processes takes longer (seen in the 32 x 10 min soak). The container
+    exits a moment later; without a second try it stayed, exited, until the next ``gc`` after
+    this process ended. Retries back off from 1 s to 30 s for ``give_up_s``; at exit the rest
+    get one last try.
+    """
+
+    PAUSES = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+    def __init__(self, remove: Any = None, give_up_s: float = 300.0) -> None:
+        self._remove = remove or (lambda cid: docker_client().api.remove_container(cid, force=True))
+        self.give_up_s = give_up_s
+        self._lock = threading.Lock()
+        self._pending: dict[str, tuple[float, int]] = {}  # id -> (first failure, tries)
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def try_remove(self, container_id: str) -> bool:
+        """One removal; True when the container is gone (removed, or not found)."""
+        import docker.errors
+
+        try:
+            self._remove(container_id)
+            return True
+        except docker.errors.NotFound:
+            return True
+        except Exception:
+            return False
+
+    def retry_later(self, container_id: str) -> None:
+        with self._lock:
+            self._pending.setdefault(container_id, (time.monotonic(), 0))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="agentgym-container-remover", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def pending(self) -> list[str]:
+        with self._lock:
+            return list(self._pending)
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._thread = None
+                    return
+                tries = min(t for _, t in self._pending.values())
+            self._wake.clear()
+            self._wake.wait(self.PAUSES[min(tries, len(self.PAUSES) - 1)])
+            self.flush()
+
+    def flush(self) -> None:
+        """Try every pending container once now."""
+        for cid in self.pending():
+            gone = self.try_remove(cid)
+            with self._lock:
+                first, tries = self._pending.get(cid, (time.monotonic(), 0))
+                if gone or time.monotonic() - first > self.give_up_s:
+                    self._pending.pop(cid, None)  # given up: `agentgym sandbox gc` after exit
+                else:
+                    self._pending[cid] = (first, tries + 1)
+
+
+_remover = _Remover()
+
+
 def _close_all_live(deadline_s: float = 60.0) -> None:
     """At exit: close every live sandbox, all at once (a busy daemon removes containers
     slowly, one after another would add up), waiting at most ``deadline_s``; whatever is left
@@ -166,6 +239,7 @@ def _close_all_live(deadline_s: float = 60.0) -> None:
     end = time.monotonic() + deadline_s
     for t in threads:
         t.join(max(0.0, end - time.monotonic()))
+    _remover.flush()  # containers whose removal failed earlier: one last try
 
 
 atexit.register(_close_all_live)
@@ -361,14 +435,13 @@ class DockerSandbox:
             if workspace and not self._client.api.put_archive(new.id, parent, workspace):
                 raise SandboxError("could not copy the workspace into the new container")
         except Exception:
-            new.remove(force=True)
+            if not _remover.try_remove(new.id):
+                _remover.retry_later(new.id)
             raise
         self.container = new
         self.container_recreated = True
-        try:
-            old.remove(force=True)
-        except Exception:
-            pass
+        if not _remover.try_remove(old.id):  # the broken one (a fork bomb's: slow to kill)
+            _remover.retry_later(old.id)
 
     def infrastructure_fault(self) -> str | None:
         """Why the sandbox failed for reasons outside the agent's reach, or None."""
@@ -547,10 +620,8 @@ class DockerSandbox:
         try:
             self.session.close()
         finally:
-            try:
-                self.container.remove(force=True)
-            except Exception:
-                pass
+            if not _remover.try_remove(self.container.id):
+                _remover.retry_later(self.container.id)  # a busy daemon: again, in background
             with _live_lock:
                 _live.discard(self)
 

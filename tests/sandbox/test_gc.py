@@ -80,3 +80,55 @@ def test_interrupt_closes_sandboxes() -> None:
     while time.time() < deadline and _owned_by(proc.pid):
         time.sleep(0.5)
     assert _owned_by(proc.pid) == []
+
+
+def test_a_removal_the_daemon_refuses_is_retried_in_the_background(
+    docker_ready: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load the daemon can answer a forced removal with "could not kill running
+    container" (a fork bomb slow to die); the container exits a moment later and must still
+    go, while this process runs, not at the next gc after it ends."""
+    import docker.errors
+
+    import agentgym.sandbox.docker as dk
+
+    real = docker_client().api.remove_container
+    refusals = []
+
+    def remove(cid: str) -> None:
+        if len(refusals) < 2:  # the daemon's answer when the kill outlasts its 10 s
+            refusals.append(cid)
+            raise docker.errors.APIError("could not kill running container, cannot remove")
+        real(cid, force=True)
+
+    remover = dk._Remover(remove=remove)
+    remover.PAUSES = (0.2, 0.2)  # type: ignore[misc]
+    monkeypatch.setattr(dk, "_remover", remover)
+    sb = dk.DockerSandbox()
+    cid = sb.container.id
+    sb.close()
+    assert refusals == [cid]
+    assert remover.pending() == [cid]
+    deadline = time.monotonic() + 30
+    while remover.pending() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert remover.pending() == []
+    assert len(refusals) == 2
+    with pytest.raises(docker.errors.NotFound):
+        docker_client().api.inspect_container(cid)
+
+
+def test_the_remover_gives_up_and_leaves_the_rest_to_gc(docker_ready: None) -> None:
+    import agentgym.sandbox.docker as dk
+
+    calls = []
+
+    def remove(cid: str) -> None:
+        calls.append(cid)
+        raise OSError("daemon gone")
+
+    remover = dk._Remover(remove=remove, give_up_s=0.0)
+    remover.retry_later("deadbeef")
+    remover.flush()
+    assert remover.pending() == []
+    assert calls and set(calls) == {"deadbeef"}
