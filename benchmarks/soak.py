@@ -467,10 +467,10 @@ def main() -> None:
     wall = time.monotonic() - started
     time.sleep(2)  # let background closes of the last sandboxes finish
     if not args.served:  # removals the daemon refused under load are retried in background
-        from agentgym.sandbox.docker import _remover
+        from agentgym.sandbox.docker import pending_removals
 
         until = time.monotonic() + 90
-        while _remover.pending() and time.monotonic() < until:
+        while pending_removals() and time.monotonic() < until:
             time.sleep(1)
     if server is not None:
         server.terminate()

@@ -165,8 +165,12 @@ class _Remover:
         self.give_up_s = give_up_s
         self._lock = threading.Lock()
         self._pending: dict[str, tuple[float, int]] = {}  # id -> (first failure, tries)
-        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def remove(self, container_id: str) -> None:
+        """Remove now; if the daemon refuses, keep trying in the background."""
+        if not self.try_remove(container_id):
+            self.retry_later(container_id)
 
     def try_remove(self, container_id: str) -> bool:
         """One removal; True when the container is gone (removed, or not found)."""
@@ -188,7 +192,6 @@ class _Remover:
                     target=self._loop, name="agentgym-container-remover", daemon=True
                 )
                 self._thread.start()
-        self._wake.set()
 
     def pending(self) -> list[str]:
         with self._lock:
@@ -201,8 +204,7 @@ class _Remover:
                     self._thread = None
                     return
                 tries = min(t for _, t in self._pending.values())
-            self._wake.clear()
-            self._wake.wait(self.PAUSES[min(tries, len(self.PAUSES) - 1)])
+            time.sleep(self.PAUSES[min(tries, len(self.PAUSES) - 1)])
             self.flush()
 
     def flush(self) -> None:
@@ -218,6 +220,11 @@ class _Remover:
 
 
 _remover = _Remover()
+
+
+def pending_removals() -> list[str]:
+    """Ids of containers this process failed to remove and is still retrying."""
+    return _remover.pending()
 
 
 def _close_all_live(deadline_s: float = 60.0) -> None:
@@ -435,13 +442,11 @@ class DockerSandbox:
             if workspace and not self._client.api.put_archive(new.id, parent, workspace):
                 raise SandboxError("could not copy the workspace into the new container")
         except Exception:
-            if not _remover.try_remove(new.id):
-                _remover.retry_later(new.id)
+            _remover.remove(new.id)
             raise
         self.container = new
         self.container_recreated = True
-        if not _remover.try_remove(old.id):  # the broken one (a fork bomb's: slow to kill)
-            _remover.retry_later(old.id)
+        _remover.remove(old.id)  # the broken one (a fork bomb's: slow to kill)
 
     def infrastructure_fault(self) -> str | None:
         """Why the sandbox failed for reasons outside the agent's reach, or None."""
@@ -620,8 +625,7 @@ class DockerSandbox:
         try:
             self.session.close()
         finally:
-            if not _remover.try_remove(self.container.id):
-                _remover.retry_later(self.container.id)  # a busy daemon: again, in background
+            _remover.remove(self.container.id)  # a busy daemon: again, in the background
             with _live_lock:
                 _live.discard(self)
 
