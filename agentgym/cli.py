@@ -588,9 +588,10 @@ def serve(
 
 
 def main() -> None:
-    from agentgym.sandbox.memory import limit_malloc_arenas
+    from agentgym.sandbox.memory import limit_malloc_arenas, trim_heap_every
 
     limit_malloc_arenas()  # before any thread: bench, serve and rollouts run envs on threads
+    trim_heap_every()  # and give the free heap back after bursts of episodes
     try:
         app()
     except KeyboardInterrupt:

@@ -40,7 +40,11 @@ from agentgym.policies.toolmatch import rank  # noqa: E402
 from agentgym.rollout import EpisodeSpec, make_env  # noqa: E402
 from agentgym.rollout.envs import load_recipe_by_name  # noqa: E402
 from agentgym.rollout.runner import run_episode  # noqa: E402
-from agentgym.sandbox import limit_malloc_arenas, shared_warm_budget  # noqa: E402
+from agentgym.sandbox import (  # noqa: E402
+    limit_malloc_arenas,
+    shared_warm_budget,
+    trim_heap_every,
+)
 from agentgym.types import Message, ToolCall  # noqa: E402
 
 PACKS = {"agentgym/BugFix-v0": "bugfix", "agentgym/Feature-v0": "feature"}
@@ -451,10 +455,19 @@ def main() -> None:
         help="in process: cap glibc's malloc arenas as the agentgym command does "
         "(agentgym.sandbox.limit_malloc_arenas); 0 leaves glibc's default (8 per core)",
     )
+    parser.add_argument(
+        "--malloc-trim",
+        type=float,
+        default=30.0,
+        help="in process: give the free heap back every this many seconds, as the agentgym "
+        "command does (agentgym.sandbox.trim_heap_every); 0: never",
+    )
     args = parser.parse_args()
-    arenas_capped = False
+    arenas_capped = trimming = False
     if args.malloc_arenas > 0 and not args.served:
         arenas_capped = limit_malloc_arenas(args.malloc_arenas)
+    if args.malloc_trim > 0 and not args.served:
+        trimming = trim_heap_every(args.malloc_trim)
     started = time.monotonic()
     deadline = started + 60 * args.minutes
     server = None
@@ -492,6 +505,9 @@ def main() -> None:
         "malloc_arenas": "as `agentgym serve` sets them (2)"
         if args.served
         else (args.malloc_arenas if arenas_capped else "glibc default"),
+        "malloc_trim_s": "as `agentgym serve` does (30)"
+        if args.served
+        else (args.malloc_trim if trimming else "never"),
         "concurrency": args.concurrency,
         "minutes": args.minutes,
         "hostile_share": args.hostile,

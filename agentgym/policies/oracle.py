@@ -21,6 +21,10 @@ from agentgym.types import Message, Task
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 PROBE_TRIES = 2  # a transient error fails only the first attempt of a call
+# What a sandbox says when a command met the process limit that processes left by earlier
+# commands filled (a fork bomb in the background): the command may not have run completely.
+RERUN_ASKED = "run it again"
+RERUNS = 2  # at most this many reruns per episode
 
 
 def solution_command(task: Task) -> str | None:
@@ -91,6 +95,8 @@ class OraclePolicy(BasePolicy):
         self.candidates: list[Binding] | None = None
         self.tries = 0
         self.plan: list[str | Message] = []
+        self.last_step: str | None = None
+        self.reruns = 0
         self.turn = 0
         self.route = "shell"  # or "edit": how the fix was applied (for tests and reports)
 
@@ -119,10 +125,21 @@ class OraclePolicy(BasePolicy):
                 return iface.submit(self.turn)  # nothing runs commands: give up honestly
             self.tries += 1
             return iface.shell(self.candidates[0], f"echo {self.nonce}", self.turn)
+        last = self.last_step
+        # as an agent does when the sandbox says its last command was cut short
+        if (
+            last
+            and self.reruns < RERUNS
+            and RERUN_ASKED in _ANSI.sub("", _last_tool_output(messages))
+        ):
+            self.reruns += 1
+            self.plan.insert(0, last)
+        self.last_step = None
         if self.plan:
             step = self.plan.pop(0)
             if isinstance(step, Message):
                 return step
+            self.last_step = step
             return iface.shell(self.shell, step, self.turn)
         return iface.submit(self.turn)
 

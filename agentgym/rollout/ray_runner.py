@@ -58,9 +58,10 @@ class ItemWorker:
     actor's own dict (envs, policies) kept between items and closed at the end."""
 
     def __init__(self, run_item: Callable[[dict[str, Any], Any], Any]) -> None:
-        from agentgym.sandbox.memory import limit_malloc_arenas
+        from agentgym.sandbox.memory import limit_malloc_arenas, trim_heap_every
 
         limit_malloc_arenas()  # the actor runs its envs on threads, as the local runner does
+        trim_heap_every()
         self.run_item = run_item
         self.state: dict[str, Any] = {}
 

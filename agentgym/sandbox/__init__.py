@@ -11,7 +11,7 @@ from __future__ import annotations
 from agentgym.sandbox._client import docker_available, docker_client
 from agentgym.sandbox.base import Sandbox, SandboxConfig, SandboxLimits
 from agentgym.sandbox.local import LocalSandbox
-from agentgym.sandbox.memory import limit_malloc_arenas
+from agentgym.sandbox.memory import limit_malloc_arenas, trim_heap, trim_heap_every
 from agentgym.sandbox.pool import (
     SandboxPool,
     WarmBudget,
@@ -64,4 +64,6 @@ __all__ = [
     "resolve_backend",
     "shared_pool_executor",
     "shared_warm_budget",
+    "trim_heap",
+    "trim_heap_every",
 ]

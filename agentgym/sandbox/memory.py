@@ -7,6 +7,11 @@ process's resident size keeps creeping up long after the live data stopped growi
 32 x 10 min soak grew 9-12 % that way with no object kept alive. Two arenas, the setting
 production Python and Ruby servers use, keep the same speed here (the threads wait on Docker,
 not on malloc) and cut that growth (see docs/benchmarks.md, "Soak and capacity").
+
+What is left is the heap's high-water mark: memory freed after a burst (many episodes holding
+their outputs at once) stays in the process, so RSS follows the largest burst so far, not the
+live data. ``trim_heap_every`` hands those free pages back to the system
+(``malloc_trim(0)``) from a background thread, as Dask's workers do for "unmanaged memory".
 """
 
 from __future__ import annotations
@@ -15,10 +20,23 @@ import ctypes
 import ctypes.util
 import os
 import sys
+import threading
+import time
 
 M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
 
 _applied: int | None = None
+_trimmer: threading.Thread | None = None
+_trim_lock = threading.Lock()
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
 
 
 def limit_malloc_arenas(arenas: int = 2) -> bool:
@@ -40,9 +58,8 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     if "MALLOC_ARENA_MAX" in os.environ or "arena_max" in os.environ.get("GLIBC_TUNABLES", ""):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # musl and other libcs: nothing to tune
+        mallopt = _libc().mallopt  # type: ignore[union-attr]
+    except AttributeError:  # musl and other libcs: nothing to tune
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
@@ -52,4 +69,39 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     return True
 
 
-__all__ = ["limit_malloc_arenas"]
+def trim_heap() -> bool:
+    """Hand the heap's free pages back to the system now (glibc's ``malloc_trim(0)``); True
+    when some were. False where the allocator is not glibc's."""
+    try:
+        trim = _libc().malloc_trim  # type: ignore[union-attr]
+    except AttributeError:
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return bool(trim(0))
+
+
+def trim_heap_every(interval_s: float = 30.0) -> bool:
+    """Start one daemon thread per process that calls :func:`trim_heap` every ``interval_s``
+    seconds; False (and no thread) where there is no ``malloc_trim``. A call takes a few
+    milliseconds with tens of MB of heap. Called where :func:`limit_malloc_arenas` is."""
+    global _trimmer
+    if interval_s <= 0:
+        raise ValueError(f"interval_s must be positive, got {interval_s}")
+    with _trim_lock:
+        if _trimmer is not None:
+            return True
+        if not hasattr(_libc(), "malloc_trim"):
+            return False
+
+        def loop() -> None:
+            while True:
+                time.sleep(interval_s)
+                trim_heap()
+
+        _trimmer = threading.Thread(target=loop, name="agentgym-heap-trim", daemon=True)
+        _trimmer.start()
+        return True
+
+
+__all__ = ["limit_malloc_arenas", "trim_heap", "trim_heap_every"]

@@ -31,20 +31,25 @@ from typing import Any, Protocol
 from agentgym.errors import SandboxClosedError, SandboxError, SessionDiedError
 from agentgym.types import ExecResult
 
-# After the marker: "<exit code> <pids> <health> <fd limit>", <pids> being 1 if the sandbox is
-# at its process limit, 2 if the limit refused forks while the command ran (or since the last
-# one) but few processes are left now (a fork bomb that died out), else 0; or "skip 1" when the
-# sandbox was full before the command ran (a fork bomb left running): then the host kills
-# everything, restarts the shell and sends the command again.
-# <health> is "ok" or a comma list of what the command broke (see HEALTH_INIT); the fd limit
-# is `ulimit -Sn`'s output. Everything here is a bash builtin: no process is started, so the
+# After the marker: "<exit code> <pids> <health> <before> <after> <fd limit>", <pids> being 1 if
+# the sandbox is at its process limit, 2 if the limit refused forks while the command ran (or
+# since the last one) but few processes are left now (a fork bomb that died out), else 0; or
+# "skip 1" when the sandbox was full before the command ran (a fork bomb left running): then
+# the host kills everything, restarts the shell and sends the command again.
+# <health> is "ok" or a comma list of what the command broke (see HEALTH_INIT); <before> and
+# <after> are the process counts when the command started and ended (0 where they cannot be
+# counted): far above an idle shell's, the processes that filled the sandbox were left by
+# earlier commands (a fork bomb started in the background grows while the agent's next
+# commands run, and the command that meets the limit is its victim, not its cause). The fd
+# limit is `ulimit -Sn`'s output. Everything here is a bash builtin: no process is started, so the
 # check costs microseconds and works when the sandbox is out of processes or files.
 PROTOCOL = (
     b"IFS= read -r -d '' __ag_c; __ag_rose=; "
     b"if __ag_full; then printf '%%s%%s\\n' %s 'skip 1'; "
-    b'else eval "$__ag_c" </dev/null; __ag_s=$?; __ag_h=0; __ag_full && __ag_h=1; '
-    b"[[ -n $__ag_rose && $__ag_h == 0 ]] && __ag_h=2; "
-    b'__ag_health; printf \'%%s%%d %%d %%s \' %s "$__ag_s" "$__ag_h" "${__ag_bad:-ok}"; '
+    b'else __ag_p0=${__ag_p:-0}; eval "$__ag_c" </dev/null; __ag_s=$?; __ag_h=0; '
+    b"__ag_full && __ag_h=1; [[ -n $__ag_rose && $__ag_h == 0 ]] && __ag_h=2; __ag_health; "
+    b'printf \'%%s%%d %%d %%s %%d %%d \' %s "$__ag_s" "$__ag_h" "${__ag_bad:-ok}" "$__ag_p0" '
+    b'"${__ag_p:-0}"; '
     b"ulimit -Sn || echo; fi\n"
 )
 PIDS_PROBE = (
@@ -89,6 +94,24 @@ HEALTH_INIT = (
 )
 # A soft fd limit below this leaves the shell unable to redirect: restart it.
 MIN_NOFILE = 64
+# This many processes beyond an idle shell's, left by earlier commands when a command that
+# hits the process limit starts, make the note name them (and not the command) as the cause.
+LEFTOVER_PIDS = 8
+# A non-interactive bash exits with this status when fork() keeps failing (bash 5.2, measured:
+# `docker run --pids-limit 20 <image> bash -c 'for i in $(seq 30); do sleep 30 & done'`).
+BASH_FORK_FAILED = 254
+
+
+def _left_by_earlier(leftover: int) -> str:
+    """The note's clause for a command that met the process limit with this many processes
+    left by earlier commands in the sandbox ('' below LEFTOVER_PIDS): they, not it, filled it."""
+    if leftover < LEFTOVER_PIDS:
+        return ""
+    return (
+        f"; {leftover} processes left running by earlier commands were already in the sandbox "
+        "when this command started (a fork bomb or jobs started in the background), so this "
+        "command may not have run completely: check its output and run it again"
+    )
 
 
 class Transport(Protocol):
@@ -342,6 +365,9 @@ class ShellSession:
         self._dead_reason: str | None = None
         self.restarts = 0
         self.closed = False
+        self.idle_pids = 0  # processes in the sandbox with only a fresh shell (0: not counted)
+        self.pids_before = 0  # and when the last command started
+        self.pids_after = 0  # and when it ended
 
     # -- life cycle --------------------------------------------------------
 
@@ -378,6 +404,8 @@ class ShellSession:
             )
         self.shell_pid = int(pid)
         self._dead_reason = None
+        if self.pids_before:  # a fresh shell, before any agent command: the idle count
+            self.idle_pids = min(self.idle_pids or self.pids_before, self.pids_before)
 
     def close(self) -> None:
         with self._lock:
@@ -607,6 +635,10 @@ class ShellSession:
             except (ValueError, IndexError):
                 code = None
             note = None
+            counts = [int(f) if f.isdigit() else 0 for f in fields[3:5]] if len(fields) > 5 else []
+            before, after_count = counts or [0, 0]
+            leftover = self._leftover(max(before, self.pids_after))
+            self.pids_before, self.pids_after = before, after_count
             if at_pid_limit:
                 self._safe(self._kill_all)
                 self._dead_reason = "the sandbox hit its process limit (a fork bomb?)"
@@ -633,24 +665,28 @@ class ShellSession:
                     "processes are left now and the shell is still usable"
                 )
                 note = f"{note}; {hit}" if note else hit
+            if note and (at_pid_limit or limit_hit):
+                note += _left_by_earlier(leftover)
             result = ExecResult(exit_code=code, timed_out=timed_out, note=note, **common)
             if check and not at_pid_limit and len(fields) > 2:
                 health = fields[2].decode("ascii", "replace")
-                nofile = fields[3].decode("ascii", "replace") if len(fields) > 3 else ""
+                nofile = fields[5].decode("ascii", "replace") if len(fields) > 5 else ""
                 result = self._repair_health(result, health, nofile)
             return result
         if eof:
             code = transport.exit_code()
             self._dead_reason = f"the shell exited (exit code {code})"
             self._safe(self._kill_all)
-            return ExecResult(
-                exit_code=code,
-                note=f"the shell exited (exit code {code}); the next command starts a new one",
-                **common,
-            )
+            note = f"the shell exited (exit code {code}); the next command starts a new one"
+            if code == BASH_FORK_FAILED:  # the victim of a sandbox full of earlier processes?
+                note += _left_by_earlier(self._leftover(self.pids_after))
+            self.pids_before = self.pids_after = 0
+            return ExecResult(exit_code=code, note=note, **common)
         # Killing the command's processes did not bring the shell back: kill everything.
         self._safe(self._kill_all)
         self._dead_reason = "the previous command hung the shell and it was killed"
+        leftover = self._leftover(self.pids_after)
+        self.pids_before = self.pids_after = 0
         return ExecResult(
             exit_code=None,
             timed_out=timed_out,
@@ -658,7 +694,7 @@ class ShellSession:
                 f"the command {f'timed out after {timeout:g}s' if timed_out else 'produced runaway output'}"
                 " and the shell did not recover (it was busy itself, or the sandbox ran out of "
                 "processes: a fork bomb?), so every process in the sandbox was killed; "
-                "the next command starts a new shell"
+                "the next command starts a new shell" + _left_by_earlier(leftover)
             ),
             **common,
         )
@@ -681,6 +717,10 @@ class ShellSession:
                 "note": note + (f"; {result.note}" if result.note else ""),
             }
         )
+
+    def _leftover(self, count: int) -> int:
+        """Processes beyond an idle shell's in a count taken between commands (0: unknown)."""
+        return max(0, count - self.idle_pids) if self.idle_pids and count else 0
 
     @staticmethod
     def _safe(fn: Callable[..., None], *args: Any) -> None:

@@ -111,3 +111,50 @@ def test_limit_malloc_arenas_leaves_a_users_choice_alone() -> None:
 def test_limit_malloc_arenas_rejects_zero() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         limit_malloc_arenas(0)
+
+
+# Frees ~100 MB of 2 KB blocks (malloc'd, below the mmap threshold) under a block allocated
+# after them: glibc cannot shrink the heap past that block, so the pages stay resident until
+# something trims them.
+TRIM = textwrap.dedent(
+    """
+    import sys, time
+    from agentgym.sandbox import trim_heap, trim_heap_every
+    def rss_mb():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    blocks = [bytes(2000) for _ in range(50_000)]
+    pin = bytes(2000)
+    del blocks
+    before = rss_mb()
+    if sys.argv[1] == "now":
+        released = trim_heap()
+    elif sys.argv[1] == "thread":
+        released = trim_heap_every(0.2) and trim_heap_every(0.2)  # one thread, twice: True
+        time.sleep(1.5)
+    else:
+        released = None
+    print(released, round(before), round(rss_mb()))
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+@pytest.mark.parametrize("how", ["now", "thread", "never"])
+def test_trim_heap_gives_free_pages_back(how: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", TRIM, how], capture_output=True, text=True, timeout=60, check=True
+    )
+    released, before, after = out.stdout.split()
+    if how == "never":  # the control: without a trim the freed pages stay resident
+        assert int(after) > int(before) - 20, out.stdout
+    else:
+        assert released == "True" and int(after) < int(before) - 60, out.stdout
+
+
+def test_trim_heap_every_rejects_a_non_positive_interval() -> None:
+    from agentgym.sandbox import trim_heap_every
+
+    with pytest.raises(ValueError, match="positive"):
+        trim_heap_every(0)

@@ -141,6 +141,43 @@ def test_process_limit_reached_then_freed_is_still_said(sb: Sandbox) -> None:
     works(sb)
 
 
+# The next command needs more processes than the 64-process limit leaves after 40 sleeps.
+FILL = "for i in $(seq 40); do sleep 300 & done; echo started"
+
+
+@pytest.mark.parametrize(
+    "victim",
+    [
+        # the shell's own forks are refused: bash exits, and the host starts a new shell
+        "for i in $(seq 40); do sleep 300 & done 2>/dev/null; echo ran",
+        # a child's forks are refused: the shell survives, the sandbox is at its limit
+        "(for i in $(seq 40); do sleep 300 & done) 2>/dev/null; echo ran",
+    ],
+    ids=["shell-exits", "shell-survives"],
+)
+def test_processes_left_by_an_earlier_command_are_named_as_the_cause(
+    sb: Sandbox, victim: str
+) -> None:
+    """A fork bomb started in the background fills the sandbox while the agent's next
+    commands run: the command that meets the limit is told whose processes filled it, and
+    to run it again; the rerun works."""
+    assert sb.run(FILL).output.endswith("started\n")
+    res = sb.run(victim)
+    note = res.note or ""
+    assert "left running by earlier commands" in note and "run it again" in note, res
+    assert int(note.split(" processes left running")[0].rsplit(" ", 1)[-1]) >= 40, note
+    rerun = sb.run("echo ran")
+    assert rerun.output.endswith("ran\n") and rerun.shell_restarted, rerun
+    works(sb)
+
+
+def test_a_command_that_fills_the_sandbox_itself_is_not_told_others_did(sb: Sandbox) -> None:
+    res = sb.run("for i in $(seq 80); do sleep 300 & done 2>/dev/null; echo ran")
+    assert "process" in (res.note or "") or "exited" in (res.note or ""), res
+    assert "left running by earlier commands" not in (res.note or ""), res
+    works(sb)
+
+
 @pytest.mark.parametrize("kind", ISOLATED)
 def test_a_kill_for_one_command_never_reaches_the_next(
     kind: str, request: pytest.FixtureRequest
