@@ -539,7 +539,10 @@ def parse(command: str, workdir: str = "/workspace", home: str = "/root") -> Par
     return _parse_cached(command[:MAX_CHARS], workdir, home)
 
 
-@lru_cache(maxsize=4096)
+# Agents repeat commands within an episode and across them (ls, cat, pytest); a command
+# holding an episode's nonce or a heredoc is seen once. 1024 entries (~0.5-4 KB each) cap
+# what a long run keeps; a miss costs ~15 us for a short command.
+@lru_cache(maxsize=1024)
 def _parse_cached(command: str, workdir: str, home: str) -> Parsed:
     units: list[Unit] = []
     _parse_into(command, workdir, home, 0, units)

@@ -253,9 +253,10 @@ CALL_BLOCK = 32  # calls per block
 _BLOCK_KEY = 0xB10C  # separates these streams from derived_random's (seed, call_index, ...)
 
 
-# Enough for the blocks of every episode running at once (a few widths each); a soak of
-# thousands of seeds must not keep one block per finished episode.
-@functools.lru_cache(maxsize=256)
+# Keyed by episode seed, so a finished episode's blocks are never hit again: the cache only
+# saves work within an episode. A small one fills within the first minutes of a long run
+# instead of growing for its first hours (a soak of thousands of seeds); a miss costs ~40 us.
+@functools.lru_cache(maxsize=64)
 def _uniform_block(seed: int, width: int, block: int) -> list[float]:
     rng = np.random.default_rng([seed, _BLOCK_KEY, width, block])
     return rng.random(CALL_BLOCK * width).tolist()

@@ -102,11 +102,18 @@ LEFTOVER_PIDS = 8
 BASH_FORK_FAILED = 254
 
 
-def _left_by_earlier(leftover: int) -> str:
+def _left_by_earlier(leftover: int, killed: bool = True) -> str:
     """The note's clause for a command that met the process limit with this many processes
-    left by earlier commands in the sandbox ('' below LEFTOVER_PIDS): they, not it, filled it."""
+    left by earlier commands in the sandbox ('' below LEFTOVER_PIDS): they, not it, filled it.
+    ``killed``: they were killed with everything else, so a rerun can work."""
     if leftover < LEFTOVER_PIDS:
         return ""
+    if not killed:
+        return (
+            f"; {leftover} processes left running by earlier commands are still in the sandbox "
+            "and hold its process slots: stop those you do not need (`jobs`, `kill`) before "
+            "you retry this command"
+        )
     return (
         f"; {leftover} processes left running by earlier commands were already in the sandbox "
         "when this command started (a fork bomb or jobs started in the background), so this "
@@ -666,7 +673,8 @@ class ShellSession:
                 )
                 note = f"{note}; {hit}" if note else hit
             if note and (at_pid_limit or limit_hit):
-                note += _left_by_earlier(leftover)
+                # at the limit everything was killed; below it the earlier processes live on
+                note += _left_by_earlier(leftover, killed=at_pid_limit)
             result = ExecResult(exit_code=code, timed_out=timed_out, note=note, **common)
             if check and not at_pid_limit and len(fields) > 2:
                 health = fields[2].decode("ascii", "replace")
