@@ -125,15 +125,15 @@ class OraclePolicy(BasePolicy):
                 return iface.submit(self.turn)  # nothing runs commands: give up honestly
             self.tries += 1
             return iface.shell(self.candidates[0], f"echo {self.nonce}", self.turn)
-        last = self.last_step
+        previous = self.last_step
         # as an agent does when the sandbox says its last command was cut short
         if (
-            last
+            previous
             and self.reruns < RERUNS
             and RERUN_ASKED in _ANSI.sub("", _last_tool_output(messages))
         ):
             self.reruns += 1
-            self.plan.insert(0, last)
+            self.plan.insert(0, previous)
         self.last_step = None
         if self.plan:
             step = self.plan.pop(0)
