@@ -27,7 +27,7 @@ from typing import Any
 
 from agentgym.errors import SandboxClosedError, SandboxError
 from agentgym.sandbox.base import BASE_ENV, SandboxConfig, is_within, resolve_path
-from agentgym.sandbox.shell import PIDS_PROBE_PROC, PipeTransport, ShellSession
+from agentgym.sandbox.shell import PIDS_PROBE_PROC, PipeTransport, ShellSession, left_by_earlier
 from agentgym.sandbox.toolchain import (
     SANDBOX_PREFIX,
     Toolchain,
@@ -369,7 +369,7 @@ class LocalSandbox:
             note = (
                 "the sandbox reached its process limit during this command (a fork bomb or "
                 "runaway background processes); every process was killed and the next "
-                "command starts a new shell"
+                "command starts a new shell" + left_by_earlier(self.session.last_leftover)
             )
             result = result.model_copy(
                 update={"note": f"{result.note}; {note}" if result.note else note}

@@ -102,7 +102,7 @@ LEFTOVER_PIDS = 8
 BASH_FORK_FAILED = 254
 
 
-def _left_by_earlier(leftover: int, killed: bool = True) -> str:
+def left_by_earlier(leftover: int, killed: bool = True) -> str:
     """The note's clause for a command that met the process limit with this many processes
     left by earlier commands in the sandbox ('' below LEFTOVER_PIDS): they, not it, filled it.
     ``killed``: they were killed with everything else, so a rerun can work."""
@@ -375,6 +375,8 @@ class ShellSession:
         self.idle_pids = 0  # processes in the sandbox with only a fresh shell (0: not counted)
         self.pids_before = 0  # and when the last command started
         self.pids_after = 0  # and when it ended
+        # processes earlier commands had left when the last command started (0: few/unknown)
+        self.last_leftover = 0
 
     # -- life cycle --------------------------------------------------------
 
@@ -646,6 +648,7 @@ class ShellSession:
             before, after_count = counts or [0, 0]
             leftover = self._leftover(max(before, self.pids_after))
             self.pids_before, self.pids_after = before, after_count
+            self.last_leftover = leftover
             if at_pid_limit:
                 self._safe(self._kill_all)
                 self._dead_reason = "the sandbox hit its process limit (a fork bomb?)"
@@ -674,7 +677,7 @@ class ShellSession:
                 note = f"{note}; {hit}" if note else hit
             if note and (at_pid_limit or limit_hit):
                 # at the limit everything was killed; below it the earlier processes live on
-                note += _left_by_earlier(leftover, killed=at_pid_limit)
+                note += left_by_earlier(leftover, killed=at_pid_limit)
             result = ExecResult(exit_code=code, timed_out=timed_out, note=note, **common)
             if check and not at_pid_limit and len(fields) > 2:
                 health = fields[2].decode("ascii", "replace")
@@ -686,14 +689,15 @@ class ShellSession:
             self._dead_reason = f"the shell exited (exit code {code})"
             self._safe(self._kill_all)
             note = f"the shell exited (exit code {code}); the next command starts a new one"
+            self.last_leftover = self._leftover(self.pids_after)
             if code == BASH_FORK_FAILED:  # the victim of a sandbox full of earlier processes?
-                note += _left_by_earlier(self._leftover(self.pids_after))
+                note += left_by_earlier(self.last_leftover)
             self.pids_before = self.pids_after = 0
             return ExecResult(exit_code=code, note=note, **common)
         # Killing the command's processes did not bring the shell back: kill everything.
         self._safe(self._kill_all)
         self._dead_reason = "the previous command hung the shell and it was killed"
-        leftover = self._leftover(self.pids_after)
+        leftover = self.last_leftover = self._leftover(self.pids_after)
         self.pids_before = self.pids_after = 0
         return ExecResult(
             exit_code=None,
@@ -702,7 +706,7 @@ class ShellSession:
                 f"the command {f'timed out after {timeout:g}s' if timed_out else 'produced runaway output'}"
                 " and the shell did not recover (it was busy itself, or the sandbox ran out of "
                 "processes: a fork bomb?), so every process in the sandbox was killed; "
-                "the next command starts a new shell" + _left_by_earlier(leftover)
+                "the next command starts a new shell" + left_by_earlier(leftover)
             ),
             **common,
         )
