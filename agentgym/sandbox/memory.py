@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import sys
 import threading
@@ -30,6 +31,7 @@ _trimmer: threading.Thread | None = None
 _trim_lock = threading.Lock()
 
 
+@functools.cache  # loaded once: the trimmer calls into it every interval
 def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None

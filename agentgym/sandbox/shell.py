@@ -689,16 +689,14 @@ class ShellSession:
             self._dead_reason = f"the shell exited (exit code {code})"
             self._safe(self._kill_all)
             note = f"the shell exited (exit code {code}); the next command starts a new one"
-            self.last_leftover = self._leftover(self.pids_after)
+            leftover = self._shell_lost()
             if code == BASH_FORK_FAILED:  # the victim of a sandbox full of earlier processes?
-                note += left_by_earlier(self.last_leftover)
-            self.pids_before = self.pids_after = 0
+                note += left_by_earlier(leftover)
             return ExecResult(exit_code=code, note=note, **common)
         # Killing the command's processes did not bring the shell back: kill everything.
         self._safe(self._kill_all)
         self._dead_reason = "the previous command hung the shell and it was killed"
-        leftover = self.last_leftover = self._leftover(self.pids_after)
-        self.pids_before = self.pids_after = 0
+        leftover = self._shell_lost()
         return ExecResult(
             exit_code=None,
             timed_out=timed_out,
@@ -733,6 +731,13 @@ class ShellSession:
     def _leftover(self, count: int) -> int:
         """Processes beyond an idle shell's in a count taken between commands (0: unknown)."""
         return max(0, count - self.idle_pids) if self.idle_pids and count else 0
+
+    def _shell_lost(self) -> int:
+        """The command ended without its counts (the shell exited or hung): what earlier
+        commands had left at the last count, which is all there is to go on; counts reset."""
+        self.last_leftover = self._leftover(self.pids_after)
+        self.pids_before = self.pids_after = 0
+        return self.last_leftover
 
     @staticmethod
     def _safe(fn: Callable[..., None], *args: Any) -> None:
