@@ -460,23 +460,27 @@ class ShellSession:
         """Start the shell; if the sandbox refuses (out of processes: a fork bomb that the
         first kill did not finish), kill everything again and retry with a short backoff."""
         error: Exception | None = None
-        for pause in (0.0, 0.2, 0.5, 1.0):
-            if pause:
-                self._safe(self._kill_all)
-                time.sleep(pause)
-            try:
-                self._start_locked()
-                return
-            except Exception as exc:
-                error = exc
-                if self._transport is not None:
-                    self._transport.close()
-                    self._transport = None
-        assert error is not None
         try:
+            for pause in (0.0, 0.2, 0.5, 1.0):
+                if pause:
+                    self._safe(self._kill_all)
+                    time.sleep(pause)
+                try:
+                    self._start_locked()
+                    return
+                except Exception as exc:
+                    error = exc
+                    if self._transport is not None:
+                        self._transport.close()
+                        self._transport = None
+            assert error is not None
             raise error
         finally:
-            error = None  # no frame <-> traceback cycle left for the garbage collector
+            # On every path, a retry that succeeded included: the failed attempt's exception
+            # holds this frame through its traceback, and this frame would hold it, pinning
+            # the whole call stack (an episode's trajectory, a grader's results) until a
+            # full garbage collection.
+            error = None
 
     def _restart_locked(self, why: str | None = None) -> str | None:
         """A fresh shell; returns a note when more than the shell had to be rebuilt.

@@ -57,6 +57,31 @@ def test_a_restart_that_fails_leaves_no_cycle() -> None:
         gc.enable()
 
 
+
+def test_a_restart_that_succeeds_on_retry_leaves_no_cycle() -> None:
+    """The failed first attempt's exception, kept for the error message, held the retry
+    loop's frame: every shell that started on its second try pinned its caller's stack (in a
+    soak, a grader's whole episode) until a full collection."""
+    from agentgym.sandbox.shell import ShellSession
+
+    session = ShellSession(lambda: None, lambda _pid: None, lambda: None, workdir="/")  # type: ignore[arg-type,return-value]
+    attempts: list[int] = []
+
+    def start_locked() -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OSError("fork: Resource temporarily unavailable")
+
+    session._start_locked = start_locked  # type: ignore[method-assign]
+    gc.collect()
+    gc.disable()
+    try:
+        session._start_with_retries()
+        assert len(attempts) == 2
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
 ARENAS = textwrap.dedent(
     """
     import ctypes, sys, threading
