@@ -17,7 +17,6 @@ after the run, and p50/p95 step latency per window. Writes benchmarks/results/so
 from __future__ import annotations
 
 import argparse
-import ctypes
 import itertools
 import json
 import os
@@ -41,6 +40,7 @@ from agentgym.rollout import EpisodeSpec, make_env  # noqa: E402
 from agentgym.rollout.envs import load_recipe_by_name  # noqa: E402
 from agentgym.rollout.runner import run_episode  # noqa: E402
 from agentgym.sandbox import (  # noqa: E402
+    heap_stats,
     limit_malloc_arenas,
     shared_warm_budget,
     trim_heap_every,
@@ -69,42 +69,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in (
-            "arena",
-            "ordblks",
-            "smblks",
-            "hblks",
-            "hblkhd",
-            "usmblks",
-            "fsmblks",
-            "uordblks",
-            "fordblks",
-            "keepcost",
-        )
-    ]
-
-
-def malloc_mb() -> dict[str, float | None]:
-    """glibc's view of this process's heap: bytes in use, bytes free but kept, bytes mmapped.
-    RSS growing with `in_use` flat and `free` growing is fragmentation; `in_use` growing is
-    native memory kept alive (C extensions allocate with malloc, not pymalloc)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallinfo2.restype = _MallInfo2
-        info = libc.mallinfo2()
-    except (OSError, AttributeError):
-        return {"malloc_in_use_mb": None, "malloc_free_mb": None, "malloc_mmap_mb": None}
-    mb = 1024 * 1024
-    return {
-        "malloc_in_use_mb": round(info.uordblks / mb, 1),
-        "malloc_free_mb": round(info.fordblks / mb, 1),
-        "malloc_mmap_mb": round(info.hblkhd / mb, 1),
-    }
 
 
 def open_fds(pid: int) -> int:
@@ -222,7 +186,7 @@ class Soak:
                 # fragmentation, growing with it means objects kept alive
                 "py_blocks": sys.getallocatedblocks() if self.owner_pid == os.getpid() else None,
                 "threads": threading.active_count() if self.owner_pid == os.getpid() else None,
-                **(malloc_mb() if self.owner_pid == os.getpid() else {}),
+                **(heap_stats() if self.owner_pid == os.getpid() else {}),
                 "step_p50_ms": None if not lat else round(1000 * pct(lat, 0.5), 1),  # type: ignore[operator]
                 "step_p95_ms": None if not lat else round(1000 * pct(lat, 0.95), 1),  # type: ignore[operator]
             }
@@ -491,6 +455,7 @@ def main() -> None:
     left = containers_of(soak.owner_pid)
     warm = [s for s in soak.samples if s["t_s"] >= 0.2 * 60 * args.minutes] or soak.samples
     first, last = warm[0], soak.samples[-1]
+    peak = max(s["rss_mb"] for s in warm)
     hostile_total = sum(soak.hostile.values())
     unexpected = {k: v for k, v in soak.errors.items() if k not in EXPECTED}
     for key, count in soak.hostile.items():  # hostile episodes that failed: reported apart
@@ -528,6 +493,11 @@ def main() -> None:
         "rss_mb_end": last["rss_mb"],
         "rss_growth_pct_after_warmup": round(
             100 * (last["rss_mb"] - first["rss_mb"]) / max(first["rss_mb"], 1e-9), 2
+        ),
+        # the goal (< 5 %) is read at the highest sample after warm-up, not only the last
+        "rss_mb_peak_after_warmup": peak,
+        "rss_peak_growth_pct_after_warmup": round(
+            100 * (peak - first["rss_mb"]) / max(first["rss_mb"], 1e-9), 2
         ),
         "open_fds_start": soak.samples[0]["open_fds"],
         "open_fds_after_warmup": first["open_fds"],

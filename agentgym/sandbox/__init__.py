@@ -11,7 +11,7 @@ from __future__ import annotations
 from agentgym.sandbox._client import docker_available, docker_client
 from agentgym.sandbox.base import Sandbox, SandboxConfig, SandboxLimits
 from agentgym.sandbox.local import LocalSandbox
-from agentgym.sandbox.memory import limit_malloc_arenas, trim_heap, trim_heap_every
+from agentgym.sandbox.memory import heap_stats, limit_malloc_arenas, trim_heap, trim_heap_every
 from agentgym.sandbox.pool import (
     SandboxPool,
     WarmBudget,
@@ -59,6 +59,7 @@ __all__ = [
     "WarmBudget",
     "docker_available",
     "docker_client",
+    "heap_stats",
     "limit_malloc_arenas",
     "make_sandbox",
     "resolve_backend",

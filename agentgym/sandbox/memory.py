@@ -71,6 +71,44 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     return True
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def heap_stats() -> dict[str, float | None]:
+    """glibc's view of this process's heap, in MB (``mallinfo2``): ``malloc_in_use_mb``,
+    ``malloc_free_mb`` (freed but kept), ``malloc_mmap_mb``; None where the allocator is not
+    glibc's. RSS growing with in-use flat is fragmentation; in-use growing is native memory
+    kept alive (C extensions and Python objects over 512 bytes come from malloc, not pymalloc)."""
+    try:
+        mallinfo2 = _libc().mallinfo2  # type: ignore[union-attr]
+    except AttributeError:  # not glibc, or glibc older than 2.33
+        return {"malloc_in_use_mb": None, "malloc_free_mb": None, "malloc_mmap_mb": None}
+    mallinfo2.argtypes = []
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    mb = 1024 * 1024
+    return {
+        "malloc_in_use_mb": round(info.uordblks / mb, 1),
+        "malloc_free_mb": round(info.fordblks / mb, 1),
+        "malloc_mmap_mb": round(info.hblkhd / mb, 1),
+    }
+
+
 def trim_heap() -> bool:
     """Hand the heap's free pages back to the system now (glibc's ``malloc_trim(0)``); True
     when some were. False where the allocator is not glibc's."""
@@ -106,4 +144,4 @@ def trim_heap_every(interval_s: float = 30.0) -> bool:
         return True
 
 
-__all__ = ["limit_malloc_arenas", "trim_heap", "trim_heap_every"]
+__all__ = ["heap_stats", "limit_malloc_arenas", "trim_heap", "trim_heap_every"]

@@ -57,7 +57,6 @@ def test_a_restart_that_fails_leaves_no_cycle() -> None:
         gc.enable()
 
 
-
 def test_a_restart_that_succeeds_on_retry_leaves_no_cycle() -> None:
     """The failed first attempt's exception, kept for the error message, held the retry
     loop's frame: every shell that started on its second try pinned its caller's stack (in a
@@ -81,6 +80,7 @@ def test_a_restart_that_succeeds_on_retry_leaves_no_cycle() -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
 
 ARENAS = textwrap.dedent(
     """
@@ -183,3 +183,25 @@ def test_trim_heap_every_rejects_a_non_positive_interval() -> None:
 
     with pytest.raises(ValueError, match="positive"):
         trim_heap_every(0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+def test_heap_stats_sees_malloc_in_use_and_freed() -> None:
+    """20 MB of 2 KB blocks (malloc'd, not pymalloc'd) show as in use, then as free."""
+    from agentgym.sandbox import heap_stats
+
+    def mb(stats: dict[str, float | None], key: str) -> float:
+        value = stats[key]
+        assert value is not None, f"{key}: glibc's mallinfo2 did not answer"
+        return value
+
+    start = heap_stats()
+    blocks = [bytes(2000) for _ in range(10_000)]
+    held = heap_stats()
+    pin = bytes(2000)  # allocated after them: the freed blocks stay in the heap, below it
+    del blocks
+    freed = heap_stats()
+    assert mb(held, "malloc_in_use_mb") >= mb(start, "malloc_in_use_mb") + 15, (start, held)
+    assert mb(freed, "malloc_in_use_mb") <= mb(held, "malloc_in_use_mb") - 15, (held, freed)
+    assert mb(freed, "malloc_free_mb") >= mb(start, "malloc_free_mb") + 15, (start, freed)
+    del pin
