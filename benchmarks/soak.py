@@ -426,12 +426,18 @@ def main() -> None:
         help="in process: give the free heap back every this many seconds, as the agentgym "
         "command does (agentgym.sandbox.trim_heap_every); 0: never",
     )
+    parser.add_argument(
+        "--trim-without-gc",
+        action="store_true",
+        help="in process: the trimmer skips its full garbage collection before each trim "
+        "(the behaviour before session 7; for comparison)",
+    )
     args = parser.parse_args()
     arenas_capped = trimming = False
     if args.malloc_arenas > 0 and not args.served:
         arenas_capped = limit_malloc_arenas(args.malloc_arenas)
     if args.malloc_trim > 0 and not args.served:
-        trimming = trim_heap_every(args.malloc_trim)
+        trimming = trim_heap_every(args.malloc_trim, collect=not args.trim_without_gc)
     started = time.monotonic()
     deadline = started + 60 * args.minutes
     server = None
@@ -473,6 +479,7 @@ def main() -> None:
         "malloc_trim_s": "as `agentgym serve` does (30)"
         if args.served
         else (args.malloc_trim if trimming else "never"),
+        "malloc_trim_collects_first": None if args.served else not args.trim_without_gc,
         "concurrency": args.concurrency,
         "minutes": args.minutes,
         "hostile_share": args.hostile,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import gc
 import os
 import sys
 import threading
@@ -121,10 +122,18 @@ def trim_heap() -> bool:
     return bool(trim(0))
 
 
-def trim_heap_every(interval_s: float = 30.0) -> bool:
-    """Start one daemon thread per process that calls :func:`trim_heap` every ``interval_s``
-    seconds; False (and no thread) where there is no ``malloc_trim``. A call takes a few
-    milliseconds with tens of MB of heap. Called where :func:`limit_malloc_arenas` is."""
+def trim_heap_every(interval_s: float = 30.0, collect: bool = True) -> bool:
+    """Start one daemon thread per process that, every ``interval_s`` seconds, runs a full
+    garbage collection (``collect``) and then :func:`trim_heap`; False (and no thread) where
+    there is no ``malloc_trim``. Called where :func:`limit_malloc_arenas` is.
+
+    The collection comes first so that what only it frees (reference cycles, and the
+    interpreter's free lists, which only full collections empty) is back in the heap before
+    the trim hands the free pages to the system. Left to itself, Python runs a full
+    collection every few minutes under a soak, and each one dropped the heap in use by
+    2-3 MB: a sawtooth whose tops set the resident high-water mark. A full collection costs
+    ~0.15 s with ~600 thousand live objects (0.5 % of one core at 30 s); the trim a few ms.
+    """
     global _trimmer
     if interval_s <= 0:
         raise ValueError(f"interval_s must be positive, got {interval_s}")
@@ -137,6 +146,8 @@ def trim_heap_every(interval_s: float = 30.0) -> bool:
         def loop() -> None:
             while True:
                 time.sleep(interval_s)
+                if collect:
+                    gc.collect()
                 trim_heap()
 
         _trimmer = threading.Thread(target=loop, name="agentgym-heap-trim", daemon=True)

@@ -149,14 +149,25 @@ TRIM = textwrap.dedent(
         for line in open("/proc/self/status"):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
-    blocks = [bytes(2000) for _ in range(50_000)]
-    pin = bytes(2000)
-    del blocks
+    if sys.argv[1].startswith("cycle"):  # garbage only a collection frees: a cycle holds it
+        import gc
+        gc.disable()
+        holder = {"blocks": [bytes(2000) for _ in range(50_000)]}
+        holder["self"] = holder
+        pin = bytes(2000)
+        del holder
+    else:
+        blocks = [bytes(2000) for _ in range(50_000)]
+        pin = bytes(2000)
+        del blocks
     before = rss_mb()
     if sys.argv[1] == "now":
         released = trim_heap()
-    elif sys.argv[1] == "thread":
+    elif sys.argv[1] in ("thread", "cycle"):
         released = trim_heap_every(0.2) and trim_heap_every(0.2)  # one thread, twice: True
+        time.sleep(1.5)
+    elif sys.argv[1] == "cycle-no-collect":
+        released = trim_heap_every(0.2, collect=False)
         time.sleep(1.5)
     else:
         released = None
@@ -166,13 +177,15 @@ TRIM = textwrap.dedent(
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
-@pytest.mark.parametrize("how", ["now", "thread", "never"])
+@pytest.mark.parametrize("how", ["now", "thread", "never", "cycle", "cycle-no-collect"])
 def test_trim_heap_gives_free_pages_back(how: str) -> None:
+    """``cycle``: the trimmer's full collection frees what a reference cycle held, then the
+    trim returns it; the controls (``never``, ``cycle-no-collect``) keep it resident."""
     out = subprocess.run(
         [sys.executable, "-c", TRIM, how], capture_output=True, text=True, timeout=60, check=True
     )
     released, before, after = out.stdout.split()
-    if how == "never":  # the control: without a trim the freed pages stay resident
+    if how in ("never", "cycle-no-collect"):  # the freed (or cycle-held) pages stay resident
         assert int(after) > int(before) - 20, out.stdout
     else:
         assert released == "True" and int(after) < int(before) - 60, out.stdout
