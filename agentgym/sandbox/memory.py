@@ -11,7 +11,8 @@ not on malloc) and cut that growth (see docs/benchmarks.md, "Soak and capacity")
 What is left is the heap's high-water mark: memory freed after a burst (many episodes holding
 their outputs at once) stays in the process, so RSS follows the largest burst so far, not the
 live data. ``trim_heap_every`` hands those free pages back to the system
-(``malloc_trim(0)``) from a background thread, as Dask's workers do for "unmanaged memory".
+(``malloc_trim(0)``) from a background thread, as Dask's workers do for "unmanaged memory",
+after a full garbage collection has put what cycles and free lists held back in the heap.
 """
 
 from __future__ import annotations
